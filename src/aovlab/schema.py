@@ -1,0 +1,168 @@
+"""The canonical tables every importer writes and every metric reads.
+
+Declared once here; the workspace DDL, the importers' validation and the docs
+(`docs/data-model.md`) all come from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+#: Order statuses. AOV counts ``placed`` and ``refunded`` orders by default (a refund is a
+#: return of a real order, handled by the ``net_of_returns`` definition); ``cancelled``,
+#: ``test`` and ``adjustment`` (stock or bookkeeping documents, not sales) are excluded.
+STATUSES = ("placed", "refunded", "cancelled", "test", "adjustment")
+COUNTED_STATUSES = ("placed", "refunded")
+
+#: What a line is. Only ``product`` lines count towards units, unit price and baskets.
+LINE_TYPES = ("product", "shipping", "discount", "fee", "adjustment")
+
+#: Shown in place of a missing dimension value, on every engine.
+NOT_SET = "(not set)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type
+    nullable: bool
+    doc: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def ddl(self) -> str:
+        cols = []
+        for c in self.columns:
+            spec = f"{c.name} {c.type}"
+            if not c.nullable:
+                spec += " NOT NULL"
+            if c.default is not None:
+                spec += f" DEFAULT {c.default}"
+            cols.append(spec)
+        # No PRIMARY KEY constraint: DuckDB keeps such an index in memory, which makes bulk
+        # loads of 100M lines slow and memory-bound. Keys are enforced by the workspace merge
+        # (duplicates in an import are refused, present keys are skipped).
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+ORDERS = Table(
+    "orders",
+    "One row per order (or per cancellation/adjustment document). Money in the order's currency.",
+    (
+        Column("order_id", "VARCHAR", False, "Order number as the source names it."),
+        Column("source", "VARCHAR", False, "Importer that wrote the row (e.g. shopify, uci)."),
+        Column("customer_id", "VARCHAR", True, "Customer key; NULL for guest checkouts."),
+        Column("created_at", "TIMESTAMPTZ", False, "When the order was placed (an instant)."),
+        Column("order_date", "DATE", False, "Calendar date of the order in the store's time zone."),
+        Column("channel", "VARCHAR", True, "Sales channel (web, app, pos, marketplace, ...)."),
+        Column("country", "VARCHAR", True, "Customer or billing country."),
+        Column("device", "VARCHAR", True, "Device category (desktop, mobile, tablet)."),
+        Column("currency", "VARCHAR", False, "ISO 4217 code; currencies are never summed."),
+        Column("gross_sales", "DOUBLE", False, "Merchandise value before discounts.", "0"),
+        Column("discounts", "DOUBLE", False, "Order and line discounts, positive.", "0"),
+        Column("shipping", "DOUBLE", False, "Shipping charged to the customer.", "0"),
+        Column("tax", "DOUBLE", False, "Tax charged on top of prices (0 if included).", "0"),
+        Column("returns", "DOUBLE", False, "Refunded amount, positive.", "0"),
+        Column("total", "DOUBLE", False, "What the customer paid: net + shipping + tax + fees."),
+        Column("cost", "DOUBLE", True, "Cost of goods sold; NULL when unknown."),
+        Column("units", "DOUBLE", True, "Product units in the order; NULL without lines."),
+        Column("status", "VARCHAR", False, "placed, refunded, cancelled, test or adjustment."),
+        Column("coupon", "VARCHAR", True, "Discount code used, if any."),
+    ),
+    ("order_id",),
+)
+
+ORDER_LINES = Table(
+    "order_lines",
+    "One row per order line. Returns are negative quantities, never dropped.",
+    (
+        Column("order_id", "VARCHAR", False, "The order the line belongs to."),
+        Column("line_no", "INTEGER", False, "1-based position of the line within its order."),
+        Column("line_type", "VARCHAR", False, "product, shipping, discount, fee or adjustment."),
+        Column("product_id", "VARCHAR", True, "Product or SKU code."),
+        Column("name", "VARCHAR", True, "Product name as on the order."),
+        Column("category", "VARCHAR", True, "Product category."),
+        Column("quantity", "DOUBLE", False, "Units; negative for returned goods."),
+        Column("unit_price", "DOUBLE", False, "Price per unit before line discount."),
+        Column("unit_cost", "DOUBLE", True, "Cost per unit; NULL when unknown."),
+        Column("line_discount", "DOUBLE", False, "Discount on this line, positive.", "0"),
+    ),
+    ("order_id", "line_no"),
+)
+
+PRODUCTS = Table(
+    "products",
+    "One row per product.",
+    (
+        Column("product_id", "VARCHAR", False, "Product or SKU code."),
+        Column("name", "VARCHAR", True, "Product name."),
+        Column("category", "VARCHAR", True, "Product category."),
+        Column("price", "DOUBLE", True, "List price."),
+        Column("unit_cost", "DOUBLE", True, "Cost per unit."),
+    ),
+    ("product_id",),
+)
+
+CUSTOMERS = Table(
+    "customers",
+    "One row per known customer.",
+    (
+        Column("customer_id", "VARCHAR", False, "Customer key."),
+        Column("country", "VARCHAR", True, "Country."),
+        Column("region", "VARCHAR", True, "State, province or region."),
+        Column("city", "VARCHAR", True, "City."),
+        Column("first_seen", "TIMESTAMPTZ", True, "Sign-up or first known activity."),
+    ),
+    ("customer_id",),
+)
+
+TRAFFIC = Table(
+    "traffic",
+    "Daily traffic and funnel counts per channel, country and device.",
+    (
+        Column("date", "DATE", False, "Calendar date in the store's time zone."),
+        Column("channel", "VARCHAR", False, "Channel, '(not set)' when unknown."),
+        Column("country", "VARCHAR", False, "Country, '(not set)' when unknown."),
+        Column("device", "VARCHAR", False, "Device category, '(not set)' when unknown."),
+        Column("sessions", "BIGINT", False, "Sessions (visits)."),
+        Column("visitors", "BIGINT", False, "Distinct visitors that day."),
+        Column("view_item", "BIGINT", True, "Sessions that viewed a product."),
+        Column("add_to_cart", "BIGINT", True, "Sessions that added to cart."),
+        Column("begin_checkout", "BIGINT", True, "Sessions that began checkout."),
+        Column("purchases", "BIGINT", True, "Sessions with a purchase."),
+    ),
+    ("date", "channel", "country", "device"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, ORDER_LINES, PRODUCTS, CUSTOMERS, TRAFFIC)}
+
+IMPORTS_DDL = """
+CREATE TABLE IF NOT EXISTS imports (
+  import_id INTEGER PRIMARY KEY,
+  imported_at TIMESTAMPTZ NOT NULL,
+  format VARCHAR NOT NULL,
+  files VARCHAR NOT NULL,
+  summary JSON NOT NULL
+)
+"""
+
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"

@@ -1,0 +1,97 @@
+"""Small hand-made stores used by the metric tests, and a pandas reference implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aovlab import Workspace, import_frame
+
+
+def tiny_orders() -> pd.DataFrame:
+    """Nine orders, hand-checkable: two channels, a guest, a cancellation, a refund."""
+    rows = [
+        # order, customer, created_at, channel, gross, disc, ship, tax, returns, units, cost, status
+        ("o1", "c1", "2024-01-05 10:00", "web", 100.0, 10.0, 5.0, 0.0, 0.0, 2, 40.0, "placed"),
+        ("o2", "c2", "2024-01-06 11:00", "web", 50.0, 0.0, 5.0, 0.0, 0.0, 1, 20.0, "placed"),
+        ("o3", "c1", "2024-01-20 12:00", "app", 200.0, 20.0, 0.0, 0.0, 0.0, 4, 80.0, "placed"),
+        ("o4", None, "2024-01-21 09:00", "app", 30.0, 0.0, 5.0, 0.0, 0.0, 1, None, "placed"),
+        ("o5", "c3", "2024-01-22 09:00", "web", 999.0, 0.0, 0.0, 0.0, 0.0, 9, None, "cancelled"),
+        ("o6", "c2", "2024-02-02 09:00", "web", 80.0, 0.0, 5.0, 0.0, 30.0, 2, 30.0, "refunded"),
+        ("o7", "c3", "2024-02-03 09:00", "app", 300.0, 30.0, 0.0, 0.0, 0.0, 3, 100.0, "placed"),
+        ("o8", "c4", "2024-02-10 09:00", "web", 60.0, 0.0, 5.0, 0.0, 0.0, 2, 25.0, "placed"),
+        ("o9", "c1", "2024-02-11 09:00", "web", 40.0, 0.0, 5.0, 0.0, 0.0, 1, 15.0, "test"),
+    ]
+    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "channel",
+                                     "gross_sales", "discounts", "shipping", "tax", "returns",
+                                     "units", "cost", "status"])
+    df["total"] = df.gross_sales - df.discounts + df.shipping + df.tax
+    df["currency"] = "EUR"
+    return df
+
+
+def workspace_with(df: pd.DataFrame, path: str = ":memory:", **settings) -> Workspace:
+    ws = Workspace(path)
+    settings.setdefault("currency", "EUR")
+    import_frame(ws, df, kind="orders", **settings)
+    return ws
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else np.nan
+
+
+VALUE = {
+    "gross": lambda d: d.gross_sales,
+    "net": lambda d: d.gross_sales - d.discounts,
+    "net_of_returns": lambda d: d.gross_sales - d.discounts - d.returns,
+    "total": lambda d: d.total,
+}
+
+
+def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
+                   statuses=("placed", "refunded"), period: str | None = None,
+                   trim: float = 0.05) -> pd.DataFrame:
+    """The KPIs computed the plain pandas way, independently of aovlab's SQL."""
+    d = df.copy()
+    d["created_at"] = pd.to_datetime(d["created_at"], utc=True)
+    d = d[d.status.isin(statuses)].copy()
+    # new = first counted order of the customer in the whole data
+    first = d.groupby("customer_id")["created_at"].transform("min")
+    d["customer_type"] = np.where(d.customer_id.isna(), "guest",
+                                  np.where(d.created_at == first, "new", "returning"))
+    d["value"] = VALUE[definition](d)
+    keys = list(by)
+    if period == "month":
+        d["period"] = d.created_at.dt.tz_convert(None).dt.to_period("M").dt.start_time.dt.date
+        keys = ["period", *keys]
+    rows = []
+    groups = d.groupby(keys) if keys else [((), d)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        v = g.value
+        lo, hi = v.quantile(trim), v.quantile(1 - trim)
+        known = g[g.customer_id.notna()]
+        per_c = known.groupby("customer_id").size()
+        row = dict(zip(keys, key, strict=True))
+        row.update(
+            orders=len(g), revenue=v.sum(), aov=v.mean(), median=v.median(),
+            trimmed_aov=v[(v >= lo) & (v <= hi)].mean(), winsorized_aov=v.clip(lo, hi).mean(),
+            p90=v.quantile(0.9), min_value=v.min(), max_value=v.max(),
+            units_per_order=g.units.sum() / len(g), avg_unit_price=v.sum() / g.units.sum(),
+            customers=known.customer_id.nunique(),
+            purchase_frequency=_div(len(known), known.customer_id.nunique()),
+            repeat_customer_rate=_div((per_c >= 2).sum(), len(per_c)),
+            avg_customer_spend=_div(known.value.sum(), known.customer_id.nunique()),
+            new_orders=int((g.customer_type == "new").sum()),
+            returning_orders=int((g.customer_type == "returning").sum()),
+            guest_orders=int((g.customer_type == "guest").sum()),
+            discount_share=g.discounts.sum() / g.gross_sales.sum(),
+            shipping_share=g.shipping.sum() / g.total.sum(),
+        )
+        with_cost = g[g.cost.notna()]
+        row["margin_per_order"] = ((with_cost.gross_sales - with_cost.discounts
+                                    - with_cost.returns - with_cost.cost).sum() / len(with_cost)
+                                   if len(with_cost) else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)

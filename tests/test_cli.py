@@ -1,0 +1,116 @@
+"""The CLI as a user meets it: real commands, clean errors, docs that match --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.fixtures import tiny_orders
+
+from aovlab.report.output import safe_cell, spreadsheet_safe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def aovlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aovlab.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""},
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("shop")
+    tiny_orders().to_csv(d / "orders.csv", index=False)
+    (d / "map.toml").write_text('kind = "orders"\ncurrency = "EUR"\n[columns]\n'
+                                'order_id = "order_id"\n')
+    res = aovlab("import", "orders.csv", "--mapping", "map.toml", "-w", "ws.duckdb", cwd=d)
+    assert res.returncode == 0, res.stderr
+    assert "orders" in res.stdout and "9" in res.stdout
+    return d
+
+
+def test_import_twice_adds_nothing(shop):
+    res = aovlab("import", "orders.csv", "--mapping", "map.toml", "-w", "ws.duckdb", "--json",
+                 cwd=shop)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["orders_added"] == 0
+    assert summary["tables"]["orders"]["already_present"] == 9
+
+
+def test_kpis_outputs(shop):
+    res = aovlab("kpis", "-w", "ws.duckdb", "--by", "channel", "-f", "json", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    rows = {r["channel"]: r for r in json.loads(res.stdout)}
+    assert rows["web"]["orders"] == 4 and rows["web"]["definition"] == "net"
+    assert rows["web"]["revenue"] == pytest.approx(90 + 50 + 80 + 60)
+    res = aovlab("kpis", "-w", "ws.duckdb", "-p", "month", "-f", "csv", "-o", "k.csv", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    k = pd.read_csv(shop / "k.csv")
+    assert list(k.orders) == [4, 3]
+    res = aovlab("kpis", "-w", "ws.duckdb", "-f", "parquet", "-o", "k.parquet",
+                 "--definition", "total", cwd=shop)
+    assert pd.read_parquet(shop / "k.parquet").revenue.iloc[0] == pytest.approx(785.0)
+    res = aovlab("kpis", "-w", "ws.duckdb", cwd=shop)
+    assert "net" in res.stdout and "aov" in res.stdout
+
+
+def test_explain_histogram_status(shop):
+    res = aovlab("explain", "-w", "ws.duckdb", "--base", "2024-01-01:2024-01-31",
+                 "--compare", "2024-02-01:2024-02-29", "--by", "channel", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    assert "mix" in res.stdout and "rate" in res.stdout
+    res = aovlab("histogram", "-w", "ws.duckdb", "--bins", "5", cwd=shop)
+    assert res.returncode == 0 and "outlier" in res.stdout
+    res = aovlab("status", "-w", "ws.duckdb", cwd=shop)
+    assert res.returncode == 0 and "placed" in res.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["kpis", "-w", "missing.duckdb"], "does not exist"),
+    (["kpis", "-w", "ws.duckdb", "--by", "colour"], "unknown dimension"),
+    (["kpis", "-w", "ws.duckdb", "--definition", "gmv"], "unknown AOV definition"),
+    (["kpis", "-w", "ws.duckdb", "--start", "yesterday"], "not a date"),
+    (["import", "nope.csv", "-w", "ws.duckdb"], "does not exist"),
+    (["import", "orders.csv", "-w", "ws.duckdb", "--format", "woo"], "unknown import format"),
+    (["explain", "-w", "ws.duckdb", "--base", "x", "--compare", "y"], "START:END"),
+])
+def test_errors_are_clean(shop, args, needle):
+    res = aovlab(*args, cwd=shop)
+    assert res.returncode == 2
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_bad_file_changes_nothing(shop):
+    bad = tiny_orders()
+    bad["order_id"] = bad.order_id + "-new"
+    bad["gross_sales"] = bad.gross_sales.astype(object)
+    bad.loc[4, "gross_sales"] = "12,5O"
+    bad.to_csv(shop / "bad.csv", index=False)
+    res = aovlab("import", "bad.csv", "--mapping", "map.toml", "-w", "ws.duckdb", cwd=shop)
+    assert res.returncode == 2
+    assert "row 5" in res.stderr and "gross_sales" in res.stderr and "12,5O" in res.stderr
+    res = aovlab("status", "-w", "ws.duckdb", cwd=shop)
+    assert "-new" not in res.stdout
+    res = aovlab("kpis", "-w", "ws.duckdb", "-f", "json", "--status", "placed", "--status",
+                 "refunded", "--status", "cancelled", "--status", "test", cwd=shop)
+    assert json.loads(res.stdout)[0]["orders"] == 9
+
+
+def test_csv_export_is_spreadsheet_safe():
+    assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert safe_cell("+1") == "'+1" and safe_cell("web") == "web"
+    df = spreadsheet_safe(pd.DataFrame({"channel": ["@SUM(A1)", "app"], "aov": [-1.5, 2.0]}))
+    assert list(df.channel) == ["'@SUM(A1)", "app"] and list(df.aov) == [-1.5, 2.0]
+
+
+def test_cli_reference_is_current():
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, "docs/cli.md is stale: run python scripts/gen_cli_docs.py"

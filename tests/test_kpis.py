@@ -1,0 +1,175 @@
+"""One metric suite, run on every engine, checked against hand values and a pandas reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import engine_for
+from tests.fixtures import reference_kpis, tiny_orders, workspace_with
+
+from aovlab import CurrencyMixError, DefinitionError, NoDataError, histogram, kpis
+
+COMPARED = ["orders", "revenue", "aov", "median", "trimmed_aov", "winsorized_aov", "p90",
+            "min_value", "max_value", "units_per_order", "avg_unit_price", "customers",
+            "purchase_frequency", "repeat_customer_rate", "avg_customer_spend", "new_orders",
+            "returning_orders", "guest_orders", "discount_share", "shipping_share",
+            "margin_per_order"]
+
+
+@pytest.fixture(scope="module")
+def tiny_ws():
+    ws = workspace_with(tiny_orders())
+    yield ws
+    ws.close()
+
+
+def test_hand_computed_values(tiny_ws, engine_name):
+    k = kpis(tiny_ws, engine=engine_for(tiny_ws, engine_name))
+    row = k.iloc[0]
+    # placed + refunded: o1 90, o2 50, o3 180, o4 30, o6 80, o7 270, o8 60 (net)
+    assert row.definition == "net"
+    assert row.orders == 7
+    assert row.revenue == pytest.approx(760.0)
+    assert row.aov == pytest.approx(760 / 7)
+    assert row["median"] == pytest.approx(80.0)
+    assert row.units_per_order == pytest.approx(15 / 7)
+    assert row.avg_unit_price == pytest.approx(760 / 15)
+    # customers c1 (o1, o3), c2 (o2, o6), c3 (o7), c4 (o8); o4 is a guest
+    assert row.customers == 4
+    assert row.repeat_customer_rate == pytest.approx(0.5)
+    assert row.purchase_frequency == pytest.approx(6 / 4)
+    assert row.avg_customer_spend == pytest.approx(730 / 4)
+    assert (row.new_orders, row.returning_orders, row.guest_orders) == (4, 2, 1)
+    assert row.new_aov == pytest.approx((90 + 50 + 270 + 60) / 4)
+    assert row.returning_aov == pytest.approx((180 + 80) / 2)
+    assert row.guest_aov == pytest.approx(30.0)
+    assert row.discount_share == pytest.approx(60 / 820)
+    # margin = net − returns − cost over orders with cost: o1 50, o2 30, o3 100, o6 20,
+    # o7 170, o8 35
+    assert row.margin_per_order == pytest.approx(405 / 6)
+    assert row.cost_coverage == pytest.approx(6 / 7)
+    assert row.aov_ci_low < row.aov < row.aov_ci_high
+
+
+@pytest.mark.parametrize("definition,expected", [
+    ("gross", 820.0), ("net", 760.0), ("net_of_returns", 730.0), ("total", 785.0)])
+def test_definitions(tiny_ws, definition, expected):
+    k = kpis(tiny_ws, definition=definition)
+    assert k.revenue.iloc[0] == pytest.approx(expected)
+    assert k.definition.iloc[0] == definition
+    assert k.attrs["definition"] == definition
+
+
+@pytest.mark.parametrize("by,period", [([], None), (["channel"], None), ([], "month"),
+                                       (["channel", "customer_type"], "month")])
+def test_matches_pandas_reference(tiny_ws, engine_name, by, period):
+    got = kpis(tiny_ws, by=by, period=period, engine=engine_for(tiny_ws, engine_name))
+    ref = reference_kpis(tiny_orders(), by, period=period)
+    keys = (["period"] if period else []) + by
+    if keys:
+        got = got.sort_values(keys).reset_index(drop=True)
+        ref = ref.sort_values(keys).reset_index(drop=True)
+    for k in keys:
+        assert list(map(str, got[k])) == list(map(str, ref[k]))
+    for col in COMPARED:
+        np.testing.assert_allclose(got[col].astype(float), ref[col].astype(float),
+                                   rtol=1e-9, equal_nan=True, err_msg=col)
+
+
+def test_period_over_period(tiny_ws):
+    k = kpis(tiny_ws, period="month")
+    jan, feb = k.iloc[0], k.iloc[1]
+    assert str(jan.period) == "2024-01-01" and str(feb.period) == "2024-02-01"
+    assert math.isnan(jan.aov_pop_pct)
+    assert feb.aov_pop_change == pytest.approx(feb.aov - jan.aov)
+    assert feb.aov_pop_pct == pytest.approx(feb.aov / jan.aov - 1)
+    assert feb.orders_pop_pct == pytest.approx(3 / 4 - 1)
+    assert math.isnan(feb.aov_yoy_pct)  # no February 2023
+
+
+def test_year_over_year():
+    df = tiny_orders()
+    later = df.copy()
+    later["order_id"] = later.order_id + "-2025"
+    later["created_at"] = later.created_at.str.replace("2024", "2025")  # no 29 Feb inside
+    later["gross_sales"] = later.gross_sales * 2
+    later["total"] = later.gross_sales - later.discounts + later.shipping
+    ws = workspace_with(pd.concat([df, later]))
+    k = kpis(ws, period="month")
+    jan25 = k[k.period.astype(str) == "2025-01-01"].iloc[0]
+    jan24 = k[k.period.astype(str) == "2024-01-01"].iloc[0]
+    assert jan25.revenue_yoy_pct == pytest.approx(jan25.revenue / jan24.revenue - 1)
+    assert jan25.aov_yoy_change == pytest.approx(jan25.aov - jan24.aov)
+
+
+def test_filters_and_statuses(tiny_ws):
+    web = kpis(tiny_ws, filters={"channel": "web"})
+    assert web.orders.iloc[0] == 4  # o1 o2 o6 o8
+    with_test = kpis(tiny_ws, statuses=["placed", "refunded", "test"])
+    assert with_test.orders.iloc[0] == 8
+    dated = kpis(tiny_ws, start="2024-02-01", end="2024-02-28")
+    assert dated.orders.iloc[0] == 3
+
+
+def test_errors(tiny_ws):
+    with pytest.raises(DefinitionError, match="unknown dimension"):
+        kpis(tiny_ws, by=["colour"])
+    with pytest.raises(DefinitionError, match="period"):
+        kpis(tiny_ws, period="fortnight")
+    with pytest.raises(DefinitionError, match="definition"):
+        kpis(tiny_ws, definition="gmv")
+    with pytest.raises(NoDataError):
+        kpis(tiny_ws, start="2030-01-01")
+    with pytest.raises(DefinitionError, match="after"):
+        kpis(tiny_ws, start="2024-03-01", end="2024-01-01")
+
+
+def test_mixed_currencies_are_never_summed():
+    df = tiny_orders()
+    df.loc[df.order_id == "o2", "currency"] = "USD"
+    ws = workspace_with(df)
+    with pytest.raises(CurrencyMixError):
+        kpis(ws)
+    by_cur = kpis(ws, by=["currency"])
+    assert set(by_cur.currency) == {"EUR", "USD"}
+    assert kpis(ws, currency="usd").orders.iloc[0] == 1
+
+
+def test_histogram_flags_outliers(engine_name):
+    values = [10.0] * 40 + [20.0] * 40 + [30.0] * 19 + [5000.0]
+    df = pd.DataFrame({"order_id": [f"h{i}" for i in range(100)],
+                       "created_at": "2024-03-01 12:00", "gross_sales": values})
+    ws = workspace_with(df)
+    h = histogram(ws, bins=4, engine=engine_for(ws, engine_name))
+    assert h.orders.sum() == 100
+    assert h.revenue.sum() == pytest.approx(sum(values))
+    out = h[h.outlier]
+    assert out.orders.tolist() == [1]
+    assert h.attrs["outlier_revenue_share"] == pytest.approx(5000 / sum(values))
+    assert h.attrs["fence"] == pytest.approx(20 + 3 * (20 - 10))  # Q1 10, Q3 20
+
+
+def test_traffic_conversion_and_rpv(engine_name):
+    import pyarrow as pa
+
+    ws = workspace_with(tiny_orders())
+    traffic = pa.table({
+        "date": pa.array([pd.Timestamp("2024-01-05").date(), pd.Timestamp("2024-02-02").date()]),
+        "channel": ["web", "web"], "country": ["(not set)"] * 2, "device": ["(not set)"] * 2,
+        "sessions": pa.array([100, 50], pa.int64()), "visitors": pa.array([80, 40], pa.int64()),
+        "view_item": pa.array([None, None], pa.int64()),
+        "add_to_cart": pa.array([None, None], pa.int64()),
+        "begin_checkout": pa.array([None, None], pa.int64()),
+        "purchases": pa.array([None, None], pa.int64())})
+    ws.con.register("t_in", traffic)
+    ws.con.execute("INSERT INTO traffic SELECT * FROM t_in")
+    k = kpis(ws, by=["channel"], engine=engine_for(ws, engine_name))
+    web = k[k.channel == "web"].iloc[0]
+    assert web.sessions == 150
+    assert web.conversion_rate == pytest.approx(4 / 150)
+    assert web.revenue_per_visitor == pytest.approx(280 / 120)
+    # grouping by a dimension traffic does not have: no conversion columns
+    assert "conversion_rate" not in kpis(ws, by=["customer_type"]).columns
