@@ -21,9 +21,6 @@ Memory: in the timing process, peak RSS per run (Linux ``VmHWM``, reset before e
 what the other contenders hold (DuckDB keeps its buffer pool, pandas/polars their frames).
 The clean figure is the second table: each contender run once in a fresh process
 (``--isolated``), its ``VmHWM`` including the Parquet read for pandas/polars.
-
-``--profile`` instead times kpis()'s steps and end-to-end alternative formulations built
-from aovlab's own metric expressions (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -473,149 +470,6 @@ def compare(results: dict[str, object], rtol: float = 1e-6) -> list[str]:
     return problems
 
 
-# -- profile: where aovlab.kpis spends its time, and measured alternatives -------------------
-def _timed(label: str, fn, out: dict, repeats: int):
-    ts, res = [], None
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        res = fn()
-        ts.append(time.perf_counter() - t)
-    out[label] = statistics.median(ts)
-    print(f"  {out[label]:8.2f}s  {label}", flush=True)
-    return res
-
-
-def profile(ws: aovlab.Workspace, repeats: int) -> dict:
-    """Time kpis()'s steps, then end-to-end alternatives built from the same pieces.
-
-    Uses aovlab's own metric functions (order_facts, order_stats, unit_stats) so the numbers
-    are those of the real expressions; the trimmed-mean step is replicated here (its
-    signature changed between versions) so the profile runs on either version.
-    """
-    from aovlab import metrics
-    from aovlab.engines import connect
-    from aovlab.kpis import selection
-
-    eng = connect(ws, "duckdb")
-    sel = selection("net")
-    keys, by = ["period", "channel"], ["channel"]
-    pct = sorted({*PCT, 0.5})
-    out: dict[str, float] = {}
-    facts = metrics.order_facts(eng, sel, by, "month")
-    print(f"the cache + 3 queries design (aovlab 0.1.0 as committed), step by step, "
-          f"median of {repeats}:", flush=True)
-
-    def cache():
-        c = facts.cache()
-        c.release()
-
-    _timed("facts.cache() (window + temp table)", cache, out, repeats)
-    cached = facts.cache()
-    _timed("order_stats on cache", lambda: eng.execute(
-        metrics.order_stats(cached, keys, pct)), out, repeats)
-    _timed("unit_stats on cache", lambda: eng.execute(metrics.unit_stats(cached, keys)),
-           out, repeats)
-    _timed("trimmed stats on cache (own quantile pass + join)", lambda: eng.execute(
-        _trimmed(cached, keys, _own_cuts(cached, keys))), out, repeats)
-    _timed("traffic_stats", lambda: eng.execute(
-        metrics.traffic_stats(eng, sel, by, "month")), out, repeats)
-    cached.release()
-    slim = facts.drop("order_id")
-
-    def cache_slim():
-        c = slim.cache()
-        c.release()
-
-    _timed("facts.cache() without order_id", cache_slim, out, repeats)
-
-    def cache_design():
-        c = facts.cache()
-        try:
-            for e in (metrics.order_stats(c, keys, pct), metrics.unit_stats(c, keys),
-                      _trimmed(c, keys, _own_cuts(c, keys))):
-                eng.execute(e)
-        finally:
-            c.release()
-
-    print(f"end to end, interleaved, median of {repeats}:", flush=True)
-    variants = {
-        "V0 aovlab.kpis() in the working tree": lambda: aovlab.kpis(ws, by=by, period="month"),
-        "V1 cache + 3 queries (committed design; statistics only)": cache_design,
-        "V2 one expression, no cache, trim quantiles in their own pass":
-            lambda: eng.execute(one_expression(eng, sel, by, keys, pct, "separate")),
-        "V3 one expression, quantiles once (trim cuts reused)":
-            lambda: eng.execute(one_expression(eng, sel, by, keys, pct, "shared")),
-        "V4 V3 + per-customer units over known customers only":
-            lambda: eng.execute(one_expression(eng, sel, by, keys, pct, "known")),
-        "V5 hand-written SQL": lambda: run_sql(ws),
-    }
-    ts: dict[str, list[float]] = {k: [] for k in variants}
-    for _ in range(repeats):
-        for label, fn in variants.items():
-            gc.collect()
-            t = time.perf_counter()
-            fn()
-            ts[label].append(time.perf_counter() - t)
-    for label, t in ts.items():
-        out[label] = statistics.median(t)
-        print(f"  {out[label]:8.2f}s  {label}   (runs: "
-              + ", ".join(f"{x:.1f}" for x in t) + ")", flush=True)
-    return out
-
-
-def _own_cuts(f, keys):
-    return f.group_by(keys).aggregate(lo=f.value.quantile(TRIM), hi=f.value.quantile(1 - TRIM))
-
-
-def _trimmed(f, keys, cuts):
-    j = f.join(cuts, keys)
-    inside = (j.value >= j.lo) & (j.value <= j.hi)
-    return j.group_by(keys).aggregate(
-        trimmed_sum=j.value.sum(where=inside), trimmed_n=j.count(where=inside),
-        winsor_sum=j.value.clip(lower=j.lo, upper=j.hi).sum())
-
-
-def one_expression(eng, sel, by, keys, pct, how: str):
-    """kpis()'s statistics as ONE Ibis expression; DuckDB materialises the shared facts as
-    a CTE. ``how``: ``separate`` (trim cut points in their own quantile aggregate),
-    ``shared`` (cut points from the order_stats quantile list), ``known`` (shared, and the
-    per-customer units over known customers only: a guest unit is one order, so the guest
-    part of the unit sums is Σ value and Σ value² over guest orders, taken in the order
-    aggregate instead of grouping by a '~guest:' || order_id string key)."""
-    from aovlab import metrics
-
-    f = metrics.order_facts(eng, sel, by, "month")
-    if how == "separate":
-        return (metrics.order_stats(f, keys, pct)
-                .join(metrics.unit_stats(f, keys), keys)
-                .join(_trimmed(f, keys, _own_cuts(f, keys)), keys))
-    qs = sorted({*pct, TRIM, 1 - TRIM})
-    main = metrics.order_stats(f, keys, qs)
-    if how == "known":
-        v, guest = f.value, f.customer_id.isnull()
-        main = main.join(_group_aggregate(f, keys, guest_x=v.sum(where=guest),
-                                          guest_xx=(v * v).sum(where=guest)), keys)
-    cut = main.select(*keys, lo=main.quantiles[qs.index(TRIM)],
-                      hi=main.quantiles[qs.index(1 - TRIM)])
-    trimmed = _trimmed(f, keys, cut)
-    if how == "shared":
-        return main.join(metrics.unit_stats(f, keys), keys).join(trimmed, keys)
-    k = f.filter(f.customer_id.notnull())
-    per = k.group_by([*keys, "customer_id"]).aggregate(x=k.value.sum(), y=k.count())
-    units = per.group_by(keys).aggregate(
-        customers=per.count(), repeat_customers=per.count(where=per.y >= 2),
-        customer_orders=per.y.sum(), customer_revenue=per.x.sum(),
-        sum_xx=(per.x * per.x).sum(), sum_yy=(per.y * per.y).sum(),
-        sum_xy=(per.x * per.y).sum())
-    return main.join(trimmed, keys).left_join(units, keys).drop(
-        *(f"{c}_right" for c in keys))
-
-
-def _group_aggregate(t, keys, **aggs):
-    return t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
-
-
 # -- memory per contender, each in a fresh process ---------------------------------------
 def isolated(args) -> int:
     """Run one contender once in this (fresh) process; print its figures as JSON."""
@@ -709,8 +563,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", default=["aovlab", "duckdb-sql", "pandas", "polars"],
                     help="contenders to run (aovlab is always run: it is the reference)")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
-    ap.add_argument("--profile", action="store_true",
-                    help="time kpis()'s steps and measured alternatives instead")
     ap.add_argument("--no-isolated-memory", action="store_true",
                     help="skip the per-contender peak RSS runs in fresh processes")
     ap.add_argument("--isolated", help=argparse.SUPPRESS)  # internal: one contender, once
@@ -721,14 +573,6 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(json.dumps(info), flush=True)
     store_dir, db = prepare(args.orders, args.seed, args.workdir)
-    if args.profile:
-        with aovlab.Workspace(db, read_only=True) as ws:
-            ws.con.execute("SET enable_progress_bar = false")
-            prof = profile(ws, args.repeats)
-        if args.json:
-            args.json.write_text(json.dumps({"machine": info, "orders": args.orders,
-                                             "profile": prof}, indent=2, default=str))
-        return 0
 
     ws = aovlab.Workspace(db, read_only=True)
     ws.con.execute("SET enable_progress_bar = false")

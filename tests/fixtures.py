@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from aovlab import Workspace, import_frame
 
@@ -49,6 +50,20 @@ VALUE = {
 }
 
 
+def _delta_ci(g: pd.DataFrame, level: float = 0.95) -> tuple[float, float]:
+    """AOV's delta-method interval from per-unit (customer, or guest order) totals."""
+    unit = g.customer_id.where(g.customer_id.notna(), "guest:" + g.order_id)
+    per = g.groupby(unit).agg(x=("value", "sum"), y=("value", "size"))
+    n = len(per)
+    if n < 2:
+        return np.nan, np.nan
+    (vx, cxy), (_, vy) = np.cov(per.x, per.y, ddof=1)
+    r = per.x.mean() / per.y.mean()
+    se = np.sqrt(max(vx - 2 * r * cxy + r * r * vy, 0) / (n * per.y.mean() ** 2))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return r - z * se, r + z * se
+
+
 def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
                    statuses=("placed", "refunded"), period: str | None = None,
                    trim: float = 0.05) -> pd.DataFrame:
@@ -89,6 +104,7 @@ def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
             discount_share=g.discounts.sum() / g.gross_sales.sum(),
             shipping_share=g.shipping.sum() / g.total.sum(),
         )
+        row["aov_ci_low"], row["aov_ci_high"] = _delta_ci(g)
         with_cost = g[g.cost.notna()]
         row["margin_per_order"] = ((with_cost.gross_sales - with_cost.discounts
                                     - with_cost.returns - with_cost.cost).sum() / len(with_cost)

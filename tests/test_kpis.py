@@ -10,13 +10,21 @@ import pytest
 from tests.conftest import engine_for
 from tests.fixtures import reference_kpis, tiny_orders, workspace_with
 
-from aovlab import CurrencyMixError, DefinitionError, NoDataError, histogram, kpis
+from aovlab import (
+    CurrencyMixError,
+    DefinitionError,
+    NoDataError,
+    Workspace,
+    histogram,
+    import_frame,
+    kpis,
+)
 
 COMPARED = ["orders", "revenue", "aov", "median", "trimmed_aov", "winsorized_aov", "p90",
             "min_value", "max_value", "units_per_order", "avg_unit_price", "customers",
             "purchase_frequency", "repeat_customer_rate", "avg_customer_spend", "new_orders",
             "returning_orders", "guest_orders", "discount_share", "shipping_share",
-            "margin_per_order"]
+            "margin_per_order", "aov_ci_low", "aov_ci_high"]
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +181,24 @@ def test_traffic_conversion_and_rpv(engine_name):
     assert web.revenue_per_visitor == pytest.approx(280 / 120)
     # grouping by a dimension traffic does not have: no conversion columns
     assert "conversion_rate" not in kpis(ws, by=["customer_type"]).columns
+
+
+def test_category_is_each_orders_largest_product_category(engine_name):
+    # order: (product, category, quantity, unit_price) lines
+    lines = [
+        ("A", "book", 2, 10.0), ("A", "toy", 1, 30.0),    # toy 30 > book 20 → toy, 50
+        ("B", "book", 3, 20.0), ("B", "toy", 1, 5.0),     # book 60 > toy 5 → book, 65
+        ("C", "book", 1, 15.0), ("C", "book", 1, 5.0),    # book, 20
+        ("D", None, 1, 40.0),                             # no category → (not set), 40
+    ]
+    df = pd.DataFrame(lines, columns=["order_id", "category", "quantity", "unit_price"])
+    df["product_id"] = df.order_id + df.index.astype(str)
+    df["created_at"] = "2024-03-01 10:00"
+    ws = Workspace(":memory:")
+    import_frame(ws, df, kind="lines", currency="EUR")
+    eng = engine_for(ws, engine_name)
+    k = kpis(ws, by=["category"], engine=eng).set_index("category")
+    assert k.orders.to_dict() == {"(not set)": 1, "book": 2, "toy": 1}
+    assert k.revenue.to_dict() == pytest.approx({"(not set)": 40.0, "book": 85.0, "toy": 50.0})
+    only = kpis(ws, filters={"category": "book"}, engine=eng)
+    assert (only.orders.iloc[0], only.revenue.iloc[0]) == (2, pytest.approx(85.0))

@@ -151,6 +151,18 @@ def _ratio(num, den):
         return np.where(den != 0, num / den, np.nan)
 
 
+def _aov_moments(r) -> RatioMoments:
+    """AOV = Σ value / Σ orders over units: each known customer, and each guest order."""
+    def z(x) -> float:
+        return 0.0 if x is None or pd.isna(x) else float(x)
+
+    guests = z(r.guest_orders)
+    return RatioMoments(
+        int(z(r.customers) + guests), z(r.revenue), z(r.orders),
+        z(r.customer_xx) + z(r.guest_revenue_sq), z(r.customer_yy) + guests,
+        z(r.customer_xy) + z(r.guest_revenue))
+
+
 def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[float],
             level: float, trim: float, *, has_traffic: bool) -> pd.DataFrame:
     out = df[keys].copy() if keys else pd.DataFrame(index=df.index)
@@ -160,8 +172,7 @@ def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[f
     out["orders"] = orders
     out["revenue"] = df["revenue"].astype(float)
     out["aov"] = _ratio(df["revenue"], orders)
-    lo_hi = [RatioMoments(int(r.n_units), r.sum_x, r.sum_y, r.sum_xx, r.sum_yy, r.sum_xy)
-             .ci(level) for r in df.itertuples()]
+    lo_hi = [_aov_moments(r).ci(level) for r in df.itertuples()]
     out["aov_ci_low"] = [a for a, _ in lo_hi]
     out["aov_ci_high"] = [b for _, b in lo_hi]
     out["aov_std"] = [Moments(int(r.orders), r.revenue, r.revenue_sq).std
@@ -180,6 +191,8 @@ def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[f
     complete_units = df["orders_with_units"] == orders
     out["units_per_order"] = np.where(complete_units, _ratio(df["units"], orders), np.nan)
     out["avg_unit_price"] = np.where(complete_units, _ratio(df["revenue"], df["units"]), np.nan)
+    for c in ("customers", "repeat_customers", "customer_orders", "customer_revenue"):
+        df[c] = df[c].astype("float64").fillna(0)
     out["customers"] = df["customers"].astype("int64")
     out["purchase_frequency"] = _ratio(df["customer_orders"], df["customers"])
     out["repeat_customer_rate"] = _ratio(df["repeat_customers"], df["customers"])

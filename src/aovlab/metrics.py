@@ -54,11 +54,17 @@ def period_start(col, period: str):
 
 
 def order_facts(engine, sel: Selection, by: Sequence[str], period: str | None):
-    """One row per selected order: ``value`` per the definition plus the grouping keys."""
+    """One row per selected order: ``value`` per the definition plus the grouping keys.
+
+    Only the columns the statistics read are kept (no order id unless the category join
+    needs it): the facts are scanned by several aggregates, and every column carried costs
+    memory and time on large stores.
+    """
     o = engine.table("orders")
     o = o.filter(o.status.isin(list(sel.statuses)))
+    wanted = set(by) | {k for k, _ in sel.filters}
+    with_category = "category" in wanted
     cols = {
-        "order_id": o.order_id,
         "customer_id": o.customer_id,
         "order_date": o.order_date,
         "value": sel.definition.value(o).cast("float64"),
@@ -71,14 +77,19 @@ def order_facts(engine, sel: Selection, by: Sequence[str], period: str | None):
         "cost": o.cost,
         "currency": o.currency,
     }
-    # New = the customer's first counted order in the whole workspace, not just the window.
+    if with_category:
+        cols["order_id"] = o.order_id
+    # New = the customer's first counted order in the whole workspace, not just the window,
+    # so the window runs before the date filters below.
     first = o.created_at.min().over(ibis.window(group_by=o.customer_id))
     cols["customer_type"] = ibis.cases(
         (o.customer_id.isnull(), "guest"), (o.created_at == first, "new"), else_="returning"
     )
     for d in ORDER_DIMENSIONS:
-        if d != "currency" and (d in by or any(f == d for f, _ in sel.filters)):
+        if d != "currency" and d in wanted:
             cols[d] = o[d].fill_null(schema.NOT_SET)
+    if period is not None:  # in the same projection: one relation for the aggregates to share
+        cols["period"] = period_start(o.order_date, period)
     f = o.select(**cols)
     if sel.start is not None:
         f = f.filter(f.order_date >= sel.start)
@@ -86,13 +97,11 @@ def order_facts(engine, sel: Selection, by: Sequence[str], period: str | None):
         f = f.filter(f.order_date <= sel.end)
     if sel.currency is not None:
         f = f.filter(f.currency == sel.currency)
-    if "category" in by or any(k == "category" for k, _ in sel.filters):
-        f = f.left_join(main_category(engine), "order_id").drop("order_id_right")
+    if with_category:
+        f = f.left_join(main_category(engine), "order_id").drop("order_id", "order_id_right")
         f = f.mutate(category=f.category.fill_null(schema.NOT_SET))
     for k, v in sel.filters:
         f = f.filter(f[k] == v)
-    if period is not None:
-        f = f.mutate(period=period_start(f.order_date, period))
     return f
 
 
@@ -140,28 +149,27 @@ def order_stats(f, keys: list[str], quantiles: Sequence[float]):
     for name, cond in (("new", new), ("returning", ret), ("guest", guest)):
         aggs[f"{name}_orders"] = f.count(where=cond)
         aggs[f"{name}_revenue"] = v.sum(where=cond)
+    aggs["guest_revenue_sq"] = (v * v).sum(where=guest)
     return _group(f, keys).aggregate(**aggs)
 
 
 def unit_stats(f, keys: list[str]):
     """Per-customer sums for the delta-method AOV interval and the customer metrics.
 
-    A guest order is its own unit; a known customer's orders form one unit.
+    A known customer's orders form one unit. A guest order is a unit of its own, so its part
+    of the unit sums (x = value, y = 1) is already in :func:`order_stats` (``guest_*``);
+    grouping only known customers spares a string key per guest order.
     """
-    g = f.mutate(unit=ibis.coalesce(f.customer_id, "~guest:" + f.order_id),
-                 known=f.customer_id.notnull())
-    per = g.group_by([*keys, "unit"]).aggregate(x=g.value.sum(), y=g.count(), known=g.known.any())
+    k = f.filter(f.customer_id.notnull())
+    per = k.group_by([*keys, "customer_id"]).aggregate(x=k.value.sum(), y=k.count())
     return _group(per, keys).aggregate(
-        n_units=per.count(),
-        sum_x=per.x.sum(),
-        sum_y=per.y.sum(),
-        sum_xx=(per.x * per.x).sum(),
-        sum_yy=(per.y * per.y).sum(),
-        sum_xy=(per.x * per.y).sum(),
-        customers=per.count(where=per.known),
-        repeat_customers=per.count(where=per.known & (per.y >= 2)),
-        customer_orders=per.y.sum(where=per.known),
-        customer_revenue=per.x.sum(where=per.known),
+        customers=per.count(),
+        repeat_customers=per.count(where=per.y >= 2),
+        customer_orders=per.y.sum(),
+        customer_revenue=per.x.sum(),
+        customer_xx=(per.x * per.x).sum(),
+        customer_yy=(per.y * per.y).sum(),
+        customer_xy=(per.x * per.y).sum(),
     )
 
 
@@ -173,7 +181,7 @@ def trimmed_stats(f, keys: list[str], cuts):
     """
     j = f.cross_join(cuts) if not keys else f.join(cuts, keys)
     inside = (j.value >= j.lo) & (j.value <= j.hi)
-    clipped = j.value.clip(lower=j.lo, upper=j.hi)
+    clipped = ibis.greatest(j.lo, ibis.least(j.hi, j.value))
     return _group(j, keys).aggregate(
         trim_lo=j.lo.max(), trim_hi=j.hi.max(),
         trimmed_sum=j.value.sum(where=inside), trimmed_n=j.count(where=inside),
@@ -189,7 +197,10 @@ def kpi_stats(f, keys: list[str], quantiles: Sequence[float], trim: float):
     """
     qs = sorted(set(quantiles) | ({trim, 1 - trim} if trim > 0 else set()))
     main = order_stats(f, keys, qs)
-    out = main.join(unit_stats(f, keys), keys) if keys else main.cross_join(unit_stats(f, keys))
+    units = unit_stats(f, keys)
+    # Left join: a group of guest orders only has no known-customer units.
+    out = (main.left_join(units, keys).drop(*(f"{k}_right" for k in keys)) if keys
+           else main.cross_join(units))
     if trim > 0:
         cuts = main.select(*keys, lo=main.quantiles[qs.index(trim)],
                            hi=main.quantiles[qs.index(1 - trim)])
