@@ -151,16 +151,18 @@ def _ratio(num, den):
         return np.where(den != 0, num / den, np.nan)
 
 
+#: Sums that are NULL where a group has no known customers, or no guest orders.
+_ZERO_WHEN_NONE = ("customers", "repeat_customers", "customer_orders", "customer_revenue",
+                   "customer_xx", "customer_yy", "customer_xy", "guest_revenue",
+                   "guest_revenue_sq")
+
+
 def _aov_moments(r) -> RatioMoments:
     """AOV = Σ value / Σ orders over units: each known customer, and each guest order."""
-    def z(x) -> float:
-        return 0.0 if x is None or pd.isna(x) else float(x)
-
-    guests = z(r.guest_orders)
     return RatioMoments(
-        int(z(r.customers) + guests), z(r.revenue), z(r.orders),
-        z(r.customer_xx) + z(r.guest_revenue_sq), z(r.customer_yy) + guests,
-        z(r.customer_xy) + z(r.guest_revenue))
+        int(r.customers + r.guest_orders), r.revenue, r.orders,
+        r.customer_xx + r.guest_revenue_sq, r.customer_yy + r.guest_orders,
+        r.customer_xy + r.guest_revenue)
 
 
 def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[float],
@@ -172,6 +174,8 @@ def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[f
     out["orders"] = orders
     out["revenue"] = df["revenue"].astype(float)
     out["aov"] = _ratio(df["revenue"], orders)
+    for c in _ZERO_WHEN_NONE:
+        df[c] = df[c].astype("float64").fillna(0)
     lo_hi = [_aov_moments(r).ci(level) for r in df.itertuples()]
     out["aov_ci_low"] = [a for a, _ in lo_hi]
     out["aov_ci_high"] = [b for _, b in lo_hi]
@@ -191,15 +195,13 @@ def _derive(df: pd.DataFrame, keys: list[str], sel, qs: list[float], pct: list[f
     complete_units = df["orders_with_units"] == orders
     out["units_per_order"] = np.where(complete_units, _ratio(df["units"], orders), np.nan)
     out["avg_unit_price"] = np.where(complete_units, _ratio(df["revenue"], df["units"]), np.nan)
-    for c in ("customers", "repeat_customers", "customer_orders", "customer_revenue"):
-        df[c] = df[c].astype("float64").fillna(0)
     out["customers"] = df["customers"].astype("int64")
     out["purchase_frequency"] = _ratio(df["customer_orders"], df["customers"])
     out["repeat_customer_rate"] = _ratio(df["repeat_customers"], df["customers"])
     out["avg_customer_spend"] = _ratio(df["customer_revenue"], df["customers"])
     for seg in ("new", "returning", "guest"):
         out[f"{seg}_orders"] = df[f"{seg}_orders"].astype("int64")
-        out[f"{seg}_aov"] = _ratio(df[f"{seg}_revenue"].fillna(0), df[f"{seg}_orders"])
+        out[f"{seg}_aov"] = _ratio(df[f"{seg}_revenue"], df[f"{seg}_orders"])
     out["discount_share"] = _ratio(df["discounts"], df["gross_sales"])
     out["shipping_share"] = _ratio(df["shipping"], df["total_paid"])
     out["margin_per_order"] = _ratio(df["margin"], df["orders_with_cost"])
