@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from tests.fixtures import tiny_orders
 
-from aovlab.report.output import safe_cell, spreadsheet_safe
+from aovlab.report import safe_cell, spreadsheet_safe
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from tests.conftest import shared_file
 
 from aovlab.errors import AovlabError, InputError
 from aovlab.importers import import_files
-from aovlab.workspace import Workspace
+from aovlab.storage import Workspace
 
 TABLES = ("orders", "order_lines", "products", "customers")
 HEADER = " customer_id  date number_of_cds  dollar_value"

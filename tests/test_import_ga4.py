@@ -15,7 +15,7 @@ from tests.conftest import shared_file
 from aovlab.errors import AovlabError, InputError
 from aovlab.importers import import_files
 from aovlab.importers.ga4 import SKIP_DUPLICATE, SKIP_NO_TRANSACTION
-from aovlab.workspace import Workspace
+from aovlab.storage import Workspace
 
 DAYS = ("events_20201118.parquet", "events_20201119.parquet")
 TABLES = ("orders", "order_lines", "traffic", "products", "customers")

@@ -181,11 +181,10 @@ def test_unknown_option_is_refused(files):
 def test_workspace_refuses_lines_without_orders():
     ws = Workspace(":memory:")
 
-    def stage(con, summary, progress):
-        con.execute("CREATE TEMP TABLE stage_order_lines AS SELECT 'f.csv' AS _file, "
-                    "CAST(7 AS BIGINT) AS _row, 'nope' AS order_id, 1 AS line_no, "
-                    "'product' AS line_type, NULL AS product_id, NULL AS name, NULL AS category,"
-                    " 1.0 AS quantity, 2.0 AS unit_price, NULL AS unit_cost, 0.0 AS line_discount")
+    def stage(ctx):
+        ctx.emit("order_lines", "SELECT 'f.csv' AS _file, CAST(7 AS BIGINT) AS _row, "
+                 "'nope' AS order_id, 1 AS line_no, 'product' AS line_type, 1.0 AS quantity, "
+                 "2.0 AS unit_price")
 
     with pytest.raises(InputError, match="neither in this import") as info:
         ws.run_import("test", ["f.csv"], stage)

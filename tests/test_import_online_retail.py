@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import shared_file
 
 from aovlab import AovlabError, Workspace, import_files
-from aovlab.demo import bundled_online_retail
+from aovlab.importers import bundled_online_retail
 
 
 @pytest.fixture(scope="module")

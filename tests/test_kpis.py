@@ -35,7 +35,7 @@ def tiny_ws():
 
 
 def test_hand_computed_values(tiny_ws, engine_name):
-    k = kpis(tiny_ws, engine=engine_for(tiny_ws, engine_name))
+    k = kpis(tiny_ws, engine=engine_for(tiny_ws, engine_name)).table
     row = k.iloc[0]
     # placed + refunded: o1 90, o2 50, o3 180, o4 30, o6 80, o7 270, o8 60 (net)
     assert row.definition == "net"
@@ -65,16 +65,17 @@ def test_hand_computed_values(tiny_ws, engine_name):
 @pytest.mark.parametrize("definition,expected", [
     ("gross", 820.0), ("net", 760.0), ("net_of_returns", 730.0), ("total", 785.0)])
 def test_definitions(tiny_ws, definition, expected):
-    k = kpis(tiny_ws, definition=definition)
+    res = kpis(tiny_ws, definition=definition)
+    k, k_meta = res.table, res.meta
     assert k.revenue.iloc[0] == pytest.approx(expected)
     assert k.definition.iloc[0] == definition
-    assert k.attrs["definition"] == definition
+    assert k_meta["definition"] == definition
 
 
 @pytest.mark.parametrize("by,period", [([], None), (["channel"], None), ([], "month"),
                                        (["channel", "customer_type"], "month")])
 def test_matches_pandas_reference(tiny_ws, engine_name, by, period):
-    got = kpis(tiny_ws, by=by, period=period, engine=engine_for(tiny_ws, engine_name))
+    got = kpis(tiny_ws, by=by, period=period, engine=engine_for(tiny_ws, engine_name)).table
     ref = reference_kpis(tiny_orders(), by, period=period)
     keys = (["period"] if period else []) + by
     if keys:
@@ -88,7 +89,7 @@ def test_matches_pandas_reference(tiny_ws, engine_name, by, period):
 
 
 def test_period_over_period(tiny_ws):
-    k = kpis(tiny_ws, period="month")
+    k = kpis(tiny_ws, period="month").table
     jan, feb = k.iloc[0], k.iloc[1]
     assert str(jan.period) == "2024-01-01" and str(feb.period) == "2024-02-01"
     assert math.isnan(jan.aov_pop_pct)
@@ -106,7 +107,7 @@ def test_year_over_year():
     later["gross_sales"] = later.gross_sales * 2
     later["total"] = later.gross_sales - later.discounts + later.shipping
     ws = workspace_with(pd.concat([df, later]))
-    k = kpis(ws, period="month")
+    k = kpis(ws, period="month").table
     jan25 = k[k.period.astype(str) == "2025-01-01"].iloc[0]
     jan24 = k[k.period.astype(str) == "2024-01-01"].iloc[0]
     assert jan25.revenue_yoy_pct == pytest.approx(jan25.revenue / jan24.revenue - 1)
@@ -114,11 +115,11 @@ def test_year_over_year():
 
 
 def test_filters_and_statuses(tiny_ws):
-    web = kpis(tiny_ws, filters={"channel": "web"})
+    web = kpis(tiny_ws, filters={"channel": "web"}).table
     assert web.orders.iloc[0] == 4  # o1 o2 o6 o8
-    with_test = kpis(tiny_ws, statuses=["placed", "refunded", "test"])
+    with_test = kpis(tiny_ws, statuses=["placed", "refunded", "test"]).table
     assert with_test.orders.iloc[0] == 8
-    dated = kpis(tiny_ws, start="2024-02-01", end="2024-02-28")
+    dated = kpis(tiny_ws, start="2024-02-01", end="2024-02-28").table
     assert dated.orders.iloc[0] == 3
 
 
@@ -141,9 +142,9 @@ def test_mixed_currencies_are_never_summed():
     ws = workspace_with(df)
     with pytest.raises(CurrencyMixError):
         kpis(ws)
-    by_cur = kpis(ws, by=["currency"])
+    by_cur = kpis(ws, by=["currency"]).table
     assert set(by_cur.currency) == {"EUR", "USD"}
-    assert kpis(ws, currency="usd").orders.iloc[0] == 1
+    assert kpis(ws, currency="usd").table.orders.iloc[0] == 1
 
 
 def test_histogram_flags_outliers(engine_name):
@@ -151,13 +152,14 @@ def test_histogram_flags_outliers(engine_name):
     df = pd.DataFrame({"order_id": [f"h{i}" for i in range(100)],
                        "created_at": "2024-03-01 12:00", "gross_sales": values})
     ws = workspace_with(df)
-    h = histogram(ws, bins=4, engine=engine_for(ws, engine_name))
+    res = histogram(ws, bins=4, engine=engine_for(ws, engine_name))
+    h = res.table
     assert h.orders.sum() == 100
     assert h.revenue.sum() == pytest.approx(sum(values))
     out = h[h.outlier]
     assert out.orders.tolist() == [1]
-    assert h.attrs["outlier_revenue_share"] == pytest.approx(5000 / sum(values))
-    assert h.attrs["fence"] == pytest.approx(20 + 3 * (20 - 10))  # Q1 10, Q3 20
+    assert res.outlier_revenue_share == pytest.approx(5000 / sum(values))
+    assert res.fence == pytest.approx(20 + 3 * (20 - 10))  # Q1 10, Q3 20
 
 
 def test_traffic_conversion_and_rpv(engine_name):
@@ -174,13 +176,13 @@ def test_traffic_conversion_and_rpv(engine_name):
         "purchases": pa.array([None, None], pa.int64())})
     ws.con.register("t_in", traffic)
     ws.con.execute("INSERT INTO traffic SELECT * FROM t_in")
-    k = kpis(ws, by=["channel"], engine=engine_for(ws, engine_name))
+    k = kpis(ws, by=["channel"], engine=engine_for(ws, engine_name)).table
     web = k[k.channel == "web"].iloc[0]
     assert web.sessions == 150
     assert web.conversion_rate == pytest.approx(4 / 150)
     assert web.revenue_per_visitor == pytest.approx(280 / 120)
     # grouping by a dimension traffic does not have: no conversion columns
-    assert "conversion_rate" not in kpis(ws, by=["customer_type"]).columns
+    assert "conversion_rate" not in kpis(ws, by=["customer_type"]).table.columns
 
 
 def test_category_is_each_orders_largest_product_category(engine_name):
@@ -197,8 +199,8 @@ def test_category_is_each_orders_largest_product_category(engine_name):
     ws = Workspace(":memory:")
     import_frame(ws, df, kind="lines", currency="EUR")
     eng = engine_for(ws, engine_name)
-    k = kpis(ws, by=["category"], engine=eng).set_index("category")
+    k = kpis(ws, by=["category"], engine=eng).table.set_index("category")
     assert k.orders.to_dict() == {"(not set)": 1, "book": 2, "toy": 1}
     assert k.revenue.to_dict() == pytest.approx({"(not set)": 40.0, "book": 85.0, "toy": 50.0})
-    only = kpis(ws, filters={"category": "book"}, engine=eng)
+    only = kpis(ws, filters={"category": "book"}, engine=eng).table
     assert (only.orders.iloc[0], only.revenue.iloc[0]) == (2, pytest.approx(85.0))

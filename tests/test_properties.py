@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aovlab import Workspace, import_frame, kpis
-from aovlab.explain import check_additivity, explain, mix_rate
-from aovlab.stats import Moments, RatioMoments
+from aovlab.analyses.explain import check_additivity, explain
+from aovlab.stats import Moments, RatioMoments, mix_rate
 
 money = st.floats(min_value=0, max_value=10_000, allow_nan=False).map(lambda x: round(x, 2))
 
@@ -46,8 +46,8 @@ SETTINGS = settings(max_examples=15, deadline=None,
 def test_aov_times_orders_is_revenue_and_groups_add_up(rows):
     ws = Workspace(":memory:")
     import_frame(ws, frame(rows), currency="EUR")
-    total = kpis(ws, trim=0)
-    by = kpis(ws, by=["channel", "customer_type"], period="month", trim=0)
+    total = kpis(ws, trim=0).table
+    by = kpis(ws, by=["channel", "customer_type"], period="month", trim=0).table
     assert (by.aov * by.orders).to_numpy() == pytest.approx(by.revenue.to_numpy(), abs=1e-6)
     assert by.orders.sum() == total.orders.iloc[0] == len(rows)
     assert by.revenue.sum() == pytest.approx(total.revenue.iloc[0], abs=1e-6)
@@ -93,7 +93,7 @@ def test_mix_rate_sums_to_change(segs):
     r_b = [s[2] * s[3] for s in segs]
     parts = mix_rate(n_a, r_a, n_b, r_b)
     change = sum(r_b) / sum(n_b) - sum(r_a) / sum(n_a)
-    assert parts.total_effect.sum() == pytest.approx(change, abs=1e-6)
+    assert sum(p.total_effect for p in parts) == pytest.approx(change, abs=1e-6)
 
 
 @given(st.lists(money, min_size=2, max_size=30), st.lists(money, min_size=2, max_size=30))

@@ -89,7 +89,7 @@ def test_import_then_reimport_adds_nothing(store):
     assert again.orders_added == 0 and again.lines_added == 0
     assert again.tables["orders"].already_present == N
     assert ws.count("orders") == N
-    k = aovlab.kpis(ws, by=["channel"])
+    k = aovlab.kpis(ws, by=["channel"]).table
     assert k.orders.sum() == ws.con.execute(
         "SELECT count(*) FROM orders WHERE status IN ('placed', 'refunded')").fetchone()[0]
     ws.close()

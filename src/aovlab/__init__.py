@@ -3,14 +3,26 @@
 >>> import aovlab
 >>> ws = aovlab.Workspace("shop.duckdb")                       # doctest: +SKIP
 >>> aovlab.import_files(ws, "orders_export.csv", "shopify")   # doctest: +SKIP
->>> aovlab.kpis(ws, by=["channel"], period="month")            # doctest: +SKIP
+>>> aovlab.kpis(ws, by=["channel"], period="month").to_pandas()  # doctest: +SKIP
+
+The package is layered (``docs/architecture.md``): schema → storage and importers →
+engines → query → metrics → stats → analyses → report → cli.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .definitions import DEFAULT_DEFINITION, DEFINITIONS, get_definition
+from .analyses import (
+    Explanation,
+    Histogram,
+    KpiResult,
+    Result,
+    check_additivity,
+    explain,
+    histogram,
+    kpis,
+)
 from .errors import (
     AovlabError,
     CurrencyMixError,
@@ -21,15 +33,16 @@ from .errors import (
     NoDataError,
     WorkspaceError,
 )
-from .explain import Explanation, explain
-from .importers import FORMATS, import_files
-from .importers.frames import import_frame
-from .kpis import histogram, kpis
-from .workspace import ImportSummary, Workspace, workspace_status
+from .importers import FORMATS, import_files, import_frame, synthetic
+from .query import Selection
+from .schema import DEFAULT_DEFINITION, DEFINITIONS, get_definition
+from .storage import Catalog, ImportSummary, Workspace, workspace_status
 
 __all__ = [
-    "DEFAULT_DEFINITION", "DEFINITIONS", "FORMATS", "AovlabError", "CurrencyMixError",
-    "DefinitionError", "EngineError", "Explanation", "ImportSummary", "InputError",
-    "MappingError", "NoDataError", "Workspace", "WorkspaceError", "__version__", "explain",
-    "get_definition", "histogram", "import_files", "import_frame", "kpis", "workspace_status",
+    "DEFAULT_DEFINITION", "DEFINITIONS", "FORMATS", "AovlabError", "Catalog",
+    "CurrencyMixError", "DefinitionError", "EngineError", "Explanation", "Histogram",
+    "ImportSummary", "InputError", "KpiResult", "MappingError", "NoDataError", "Result",
+    "Selection", "Workspace", "WorkspaceError", "__version__", "check_additivity", "explain",
+    "get_definition", "histogram", "import_files", "import_frame", "kpis", "synthetic",
+    "workspace_status",
 ]

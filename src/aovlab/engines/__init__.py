@@ -1,8 +1,10 @@
-"""Engines run the metric expressions (written once, in Ibis) on a workspace's tables.
+"""Engines run the metric expressions (written once, in Ibis) over a catalog of tables.
 
-``duckdb`` (default) queries the workspace file in place. ``spark`` loads the canonical
-tables into a Spark session (local mode unless ``SPARK_MASTER`` says otherwise) and runs
-the very same expressions there.
+``duckdb`` (default) queries the catalog's DuckDB database in place, a cursor per call.
+``spark`` copies the canonical tables to Parquet once per engine and runs the very same
+expressions on a Spark session (local mode unless ``SPARK_MASTER`` says otherwise).
+An engine is given a :class:`~aovlab.storage.Catalog` (or anything with a ``catalog``
+attribute, such as a workspace) and never touches a workspace's internals.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..errors import EngineError
-from ..workspace import Workspace
+from ..storage import Catalog
 
 ENGINES = ("duckdb", "spark")
 
@@ -25,15 +27,26 @@ class Engine(Protocol):
         ...
 
 
-def connect(workspace: Workspace, engine: str = "duckdb") -> Engine:
-    """An engine over ``workspace``'s canonical tables."""
+def catalog_of(source: object) -> Catalog:
+    """The catalog of ``source``: a catalog itself, or an object holding one (a workspace)."""
+    cat = getattr(source, "catalog", source)
+    if not hasattr(cat, "cursor"):
+        raise EngineError(f"cannot read tables from a {type(source).__name__}",
+                          fix="pass a Workspace or a Catalog")
+    return cat
+
+
+def connect(source: object, engine: str | Engine = "duckdb") -> Engine:
+    """An engine over ``source``'s canonical tables (an engine object is returned as is)."""
+    if not isinstance(engine, str):
+        return engine
     key = engine.lower()
     if key == "duckdb":
         from .duckdb import DuckDBEngine
 
-        return DuckDBEngine(workspace)
+        return DuckDBEngine(catalog_of(source))
     if key == "spark":
         from .spark import SparkEngine
 
-        return SparkEngine(workspace)
+        return SparkEngine(catalog_of(source))
     raise EngineError(f"unknown engine {engine!r}", fix=f"use one of {', '.join(ENGINES)}")

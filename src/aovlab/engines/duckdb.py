@@ -1,23 +1,40 @@
-"""The embedded default engine: Ibis on the workspace's own DuckDB connection."""
+"""The embedded default engine: Ibis over the catalog's DuckDB database.
+
+Expressions are built against one backend (its tables' schemas) and each ``execute`` runs
+on a fresh cursor of the catalog, so one engine can serve several threads at once.
+"""
 
 from __future__ import annotations
 
 import ibis
 
-from ..workspace import Workspace
+from ..storage import Catalog
 
 
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        # One connection per workspace: DuckDB allows one writer per file per process.
-        self.backend = ibis.duckdb.from_connection(workspace.con)
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._schema_cursor = None
+        self._backend = None
+        self._tables: dict[str, object] = {}
 
     def table(self, name: str):
-        return self.backend.table(name)
+        if name not in self._tables:
+            if self._backend is None:
+                # Only reads table schemas; kept for the expressions' lifetime.
+                self._schema_cursor = self.catalog.new_cursor()
+                self._backend = ibis.duckdb.from_connection(self._schema_cursor)
+            self._tables[name] = self._backend.table(name)
+        return self._tables[name]
 
     def execute(self, expr):
-        with self.workspace._lock:
-            return self.backend.execute(expr)
+        with self.catalog.cursor() as cur:
+            return ibis.duckdb.from_connection(cur).execute(expr)
+
+    def close(self) -> None:
+        if self._schema_cursor is not None:
+            self._schema_cursor.close()
+            self._schema_cursor = self._backend = None
+            self._tables.clear()

@@ -1,7 +1,7 @@
 """Apache Spark through Ibis: the same metric expressions, distributed.
 
-The workspace's canonical tables are written to Parquet once per engine and read by Spark,
-so the expressions see exactly the tables DuckDB sees. ``SPARK_MASTER`` chooses the
+The catalog's canonical tables are written to Parquet once per engine and read by Spark, so
+the expressions see exactly the tables DuckDB sees. ``SPARK_MASTER`` chooses the
 cluster (default ``local[2]``).
 """
 
@@ -15,7 +15,7 @@ import ibis
 
 from .. import schema
 from ..errors import EngineError
-from ..workspace import Workspace
+from ..storage import Catalog
 
 _SESSION = None
 
@@ -52,8 +52,8 @@ def spark_session():
 class SparkEngine:
     name = "spark"
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
         self.backend = ibis.pyspark.connect(spark_session())
         self._dir = tempfile.TemporaryDirectory(prefix="aovlab-spark-")
         self._tables: dict[str, object] = {}
@@ -63,7 +63,7 @@ class SparkEngine:
             if name not in schema.TABLES:
                 raise KeyError(name)
             path = Path(self._dir.name) / f"{name}.parquet"
-            with self.workspace.cursor() as cur:
+            with self.catalog.cursor() as cur:
                 cur.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
             self._tables[name] = self.backend.read_parquet(
                 str(path), table_name=f"aovlab_{name}_{id(self)}")

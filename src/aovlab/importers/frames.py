@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import InputError, Location
-from ..workspace import ImportSummary, ProgressFn, Workspace, _no_progress
+from ..storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_progress
 from . import generic
 
 
@@ -36,7 +36,7 @@ def import_frame(
     kind: str = "orders",
     mapping: str | Path | Mapping | None = None,
     name: str = "<frame>",
-    progress: ProgressFn = _no_progress,
+    progress: ProgressFn = no_progress,
     **settings: object,
 ) -> ImportSummary:
     """Import a frame of orders (``kind="orders"``) or order lines (``kind="lines"``).
@@ -51,11 +51,14 @@ def import_frame(
     m.update(settings)
     m = generic.load_mapping(m)
 
-    def stage(con, summary, prog):  # noqa: ANN001 - adapter
-        con.register("aovlab_frame_input", table)
+    importer = generic.Generic()
+    opts = generic.GenericOptions(mapping=m, relation="aovlab_frame_input")
+
+    def stage(ctx: StagingContext) -> None:
+        ctx.con.register("aovlab_frame_input", table)
         try:
-            generic.stage(con, summary, prog, name, mapping=m, relation="aovlab_frame_input")
+            importer.stage(ctx, [name], opts)
         finally:
-            con.unregister("aovlab_frame_input")
+            ctx.con.unregister("aovlab_frame_input")
 
     return workspace.run_import("frame", [name], stage, progress)

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
 
 from .. import schema
 from ..errors import InputError, Location, MappingError
-from ..workspace import ImportSummary, ProgressFn
-from .base import (
+from ..storage import StagingContext
+from .base import Importer, option, register
+from .reading import (
     check_timezone,
     checked_cast,
     nonnegative,
@@ -93,39 +93,81 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
     return data
 
 
-def stage(
-    con: duckdb.DuckDBPyConnection,
-    summary: ImportSummary,
-    progress: ProgressFn,
-    *paths: str,
-    mapping: str | Path | Mapping | None = None,
-    currency: str | None = None,
-    timezone: str | None = None,
-    relation: str | None = None,
-) -> None:
-    """Stage files (or a registered relation, for frames) through ``mapping``.
+@dataclass(frozen=True)
+class GenericOptions:
+    mapping: str | Path | Mapping | None = option(
+        "Column-mapping TOML file (generic format; see docs/importers.md).")
+    currency: str | None = option("Currency for files without a currency column (ISO code).")
+    timezone: str | None = option(
+        "Store time zone for timestamps written without an offset (IANA name).")
+    #: A relation already registered on the connection (frames); not a CLI option.
+    relation: str | None = option("Registered relation to read instead of files.", cli=False)
 
-    ``currency`` and ``timezone`` override the mapping's settings of the same name.
-    """
-    m = load_mapping(mapping)
-    if currency is not None:
-        m["currency"] = currency
-    if timezone is not None:
-        m["timezone"] = timezone
-    path = ", ".join(paths)
-    progress("reading")
-    if relation is None:
-        cols = read_raw_many(con, paths, "generic")
-    else:  # an Arrow/pandas/polars frame registered by aovlab.importers.frames
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_generic AS SELECT {sql_str(path)} AS _file,"
-                    f" CAST(row_number() OVER () AS BIGINT) AS _row, * FROM {relation}")
-        cols = [c for c in (r[0] for r in con.execute("DESCRIBE raw_generic").fetchall())
-                if c not in ("_file", "_row")]
-        if con.execute("SELECT count(*) FROM raw_generic").fetchone()[0] == 0:
-            raise InputError("has no rows", Location(path), fix="pass a frame with data")
-    summary.rows_read = con.execute("SELECT count(*) FROM raw_generic").fetchone()[0]
-    check_timezone(con, m["timezone"], path)
 
+@dataclass
+class _Found:
+    path: str
+    mapping: dict
+    src: dict[str, str]  # canonical column -> source column
+
+
+@register
+class Generic(Importer):
+    name = "generic"
+    help = "Any CSV/Parquet of orders or order lines, with a column-mapping file (--mapping)."
+    reads = "one or more files"
+    aliases = ("csv", "parquet")
+    Options = GenericOptions
+
+    def read(self, ctx: StagingContext, paths: list[str], opts: GenericOptions) -> _Found:
+        m = load_mapping(opts.mapping)
+        if opts.currency is not None:
+            m["currency"] = opts.currency
+        if opts.timezone is not None:
+            m["timezone"] = opts.timezone
+        path = ", ".join(paths)
+        ctx.progress("reading")
+        if opts.relation is None:
+            cols = read_raw_many(ctx.con, paths, "generic")
+        else:  # an Arrow/pandas/polars frame registered by aovlab.importers.frames
+            ctx.execute(f"CREATE OR REPLACE TEMP TABLE raw_generic AS SELECT {sql_str(path)} "
+                        f"AS _file, CAST(row_number() OVER () AS BIGINT) AS _row, * "
+                        f"FROM {opts.relation}")
+            cols = [c for c in (r[0] for r in ctx.execute("DESCRIBE raw_generic").fetchall())
+                    if c not in ("_file", "_row")]
+            if ctx.count("raw_generic") == 0:
+                raise InputError("has no rows", Location(path), fix="pass a frame with data")
+        ctx.summary.rows_read = ctx.count("raw_generic")
+        return _Found(path, m, _source_columns(cols, m, path))
+
+    def check(self, ctx: StagingContext, found: _Found, opts: GenericOptions) -> None:
+        m, src, path = found.mapping, found.src, found.path
+        check_timezone(ctx.con, m["timezone"], path)
+        if "currency" not in src and not m.get("currency"):
+            raise InputError("no currency column and no currency setting",
+                             Location(path, None, "currency"),
+                             fix="add currency = \"EUR\" (your store's currency) to the mapping")
+        typed = _typed_columns(ctx, found)
+        select = ", ".join(f"{expr} AS {name}" for name, expr in typed.items())
+        ctx.execute(f"CREATE OR REPLACE TEMP TABLE raw_generic_typed AS "
+                    f"SELECT _file, _row, {select} FROM raw_generic")
+        for col in ("discounts", "shipping", "tax", "returns"):
+            if col in src:
+                nonnegative(ctx.con, "raw_generic_typed", col, src[col],
+                            fix=f"write {col} as a positive amount (it is subtracted or added "
+                                "by the AOV definition)")
+
+    def build(self, ctx: StagingContext, found: _Found, opts: GenericOptions) -> None:
+        source = sql_str(found.mapping["source"])
+        if found.mapping["kind"] == "orders":
+            ctx.emit("orders", _ORDERS.format(source=source))
+        else:
+            ctx.emit("order_lines", _LINES)
+            ctx.emit("orders", _LINE_ORDERS.format(source=source, first=_FIRST))
+
+
+def _source_columns(cols: list[str], m: dict, path: str) -> dict[str, str]:
+    """Canonical column -> source column: the mapping's, then same-named columns."""
     src: dict[str, str] = {c: c for c in cols if c in KNOWN}
     for canon, source_col in m["columns"].items():
         if source_col not in cols:
@@ -146,22 +188,28 @@ def stage(
             Location(path, None, missing[0]),
             fix="add them under [columns] in the mapping, e.g. order_id = \"Order ID\"",
         )
+    return src
+
+
+def _typed_columns(ctx: StagingContext, found: _Found) -> dict[str, str]:
+    """SQL per canonical column, each number and time checked row by row."""
+    m, src = found.mapping, found.src
 
     def text(canon: str) -> str:
         if canon not in src:
             return "CAST(NULL AS VARCHAR)"
         return f"nullif(trim(CAST({quote_ident(src[canon])} AS VARCHAR)), '')"
 
-    def number(canon: str, default: str | None = "0") -> str:
+    def number(canon: str, default: str | None = None) -> str:
         if canon not in src:
             return f"CAST({default or 'NULL'} AS DOUBLE)"
-        expr = checked_cast(con, "raw_generic", quote_ident(src[canon]), src[canon], "DOUBLE",
-                            fix=f"{src[canon]} must be a plain number such as 12.50")
+        expr = checked_cast(ctx.con, "raw_generic", quote_ident(src[canon]), src[canon],
+                            "DOUBLE", fix=f"{src[canon]} must be a plain number such as 12.50")
         return f"coalesce({expr}, {default})" if default is not None else expr
 
     created, order_date = timestamp_columns(
-        con, "raw_generic", quote_ident(src["created_at"]), src["created_at"], m["timezone"],
-        fmt=m.get("date_format"))
+        ctx.con, "raw_generic", quote_ident(src["created_at"]), src["created_at"],
+        m["timezone"], fmt=m.get("date_format"))
     status_src = text("status")
     if m["status"]:
         cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in m["status"].items())
@@ -169,109 +217,73 @@ def stage(
     else:
         status = f"coalesce(lower({status_src}), 'placed')"
     currency = (f"upper({text('currency')})" if "currency" in src
-                else sql_str(str(m.get("currency", "")).upper()) if m.get("currency") else None)
-    if currency is None:
-        raise InputError("no currency column and no currency setting",
-                         Location(path, None, "currency"),
-                         fix="add currency = \"EUR\" (your store's currency) to the mapping")
-
-    progress("checking values")
+                else sql_str(str(m["currency"]).upper()))
     typed = {
         "order_id": text("order_id"), "created_at": created, "order_date": order_date,
         "customer_id": text("customer_id"), "channel": text("channel"),
         "country": text("country"), "device": text("device"), "currency": currency,
         "status": status, "coupon": text("coupon"),
-        **{c: number(c, None) for c in MONEY},
-        "units": number("units", None),
+        **{c: number(c) for c in MONEY},
+        "units": number("units"),
     }
     if m["kind"] == "lines":
         typed.update({
             "line_type": f"coalesce(lower({text('line_type')}), 'product')",
             "product_id": text("product_id"), "name": text("name"),
-            "category": text("category"), "quantity": number("quantity", None),
-            "unit_price": number("unit_price", None), "unit_cost": number("unit_cost", None),
-            "line_discount": number("line_discount"),
+            "category": text("category"), "quantity": number("quantity"),
+            "unit_price": number("unit_price"), "unit_cost": number("unit_cost"),
+            "line_discount": number("line_discount", "0"),
         })
-    select = ", ".join(f"{expr} AS {name}" for name, expr in typed.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_generic_typed AS "
-                f"SELECT _file, _row, {select} FROM raw_generic")
-    for col in ("discounts", "shipping", "tax", "returns"):
-        if col in src:
-            nonnegative(con, "raw_generic_typed", col, src[col],
-                        fix=f"write {col} as a positive amount (it is subtracted or added "
-                            "by the AOV definition)")
-    source = sql_str(m["source"])
-    progress("building orders")
-    if m["kind"] == "orders":
-        _stage_orders(con, source)
-    else:
-        _stage_lines(con, source)
+    return typed
 
 
-def _stage_orders(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    con.execute(
-        f"""
-        CREATE TEMP TABLE stage_orders AS
-        SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
-               channel, country, device, currency,
-               coalesce(gross_sales, total - coalesce(shipping, 0) - coalesce(tax, 0)
-                        + coalesce(discounts, 0)) AS gross_sales,
-               coalesce(discounts, 0) AS discounts, coalesce(shipping, 0) AS shipping,
-               coalesce(tax, 0) AS tax, coalesce(returns, 0) AS returns,
-               coalesce(total, gross_sales - coalesce(discounts, 0) + coalesce(shipping, 0)
-                        + coalesce(tax, 0)) AS total,
-               cost, units, status, coupon
-        FROM raw_generic_typed
-        """
-    )
-
-
-def _stage_lines(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    con.execute(
-        """
-        CREATE TEMP TABLE stage_order_lines AS
-        SELECT _file, _row, order_id,
-               CAST(row_number() OVER (PARTITION BY order_id ORDER BY _row) AS INTEGER) AS line_no,
-               line_type, product_id, name, category, quantity, unit_price, unit_cost,
-               line_discount
-        FROM raw_generic_typed
-        """
-    )
-    # Order-level fields repeat on every line or sit on the first line only (as in
-    # Shopify exports): take the first non-empty value in file order.
-    first = ", ".join(
-        f"first({c} ORDER BY _row) FILTER (WHERE {c} IS NOT NULL) AS {c}"
-        for c in ("customer_id", "channel", "country", "device", "currency", "status",
-                  "coupon", "discounts", "shipping", "tax", "returns", "total")
-    )
-    con.execute(
-        f"""
-        CREATE TEMP TABLE stage_orders AS
-        WITH o AS (
-          SELECT min(_file) AS _file, min(_row) AS _row, order_id,
-                 min(created_at) AS created_at, min(order_date) AS order_date, {first},
-                 sum(quantity * unit_price) FILTER (WHERE line_type = 'product') AS gross,
-                 sum(line_discount) AS line_disc,
-                 sum(quantity * unit_price) FILTER (WHERE line_type = 'shipping') AS ship_lines,
-                 sum(quantity * unit_price) FILTER (WHERE line_type = 'fee') AS fees,
-                 -sum(quantity * unit_price) FILTER (WHERE line_type = 'discount') AS disc_lines,
-                 sum(quantity) FILTER (WHERE line_type = 'product') AS units,
-                 CASE WHEN bool_and(unit_cost IS NOT NULL OR line_type <> 'product')
-                      THEN sum(quantity * unit_cost) FILTER (WHERE line_type = 'product') END
-                      AS cost
-          FROM raw_generic_typed GROUP BY order_id
-        )
-        SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
-               channel, country, device, currency,
-               coalesce(gross, 0) AS gross_sales,
-               coalesce(discounts, 0) + coalesce(line_disc, 0) + coalesce(disc_lines, 0)
-                   AS discounts,
-               coalesce(shipping, 0) + coalesce(ship_lines, 0) AS shipping,
-               coalesce(tax, 0) AS tax, coalesce(returns, 0) AS returns,
-               coalesce(total, coalesce(gross, 0) - coalesce(discounts, 0)
-                   - coalesce(line_disc, 0) - coalesce(disc_lines, 0) + coalesce(shipping, 0)
-                   + coalesce(ship_lines, 0) + coalesce(tax, 0) + coalesce(fees, 0)) AS total,
-               cost, coalesce(units, 0) AS units, status, coupon
-        FROM o
-        """
-    )
+_ORDERS = """
+SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
+       channel, country, device, currency,
+       coalesce(gross_sales, total - coalesce(shipping, 0) - coalesce(tax, 0)
+                + coalesce(discounts, 0)) AS gross_sales,
+       coalesce(discounts, 0) AS discounts, coalesce(shipping, 0) AS shipping,
+       coalesce(tax, 0) AS tax, coalesce(returns, 0) AS returns,
+       coalesce(total, gross_sales - coalesce(discounts, 0) + coalesce(shipping, 0)
+                + coalesce(tax, 0)) AS total,
+       cost, units, status, coupon
+FROM raw_generic_typed
+"""
+_LINES = """
+SELECT _file, _row, order_id,
+       row_number() OVER (PARTITION BY order_id ORDER BY _row) AS line_no,
+       line_type, product_id, name, category, quantity, unit_price, unit_cost, line_discount
+FROM raw_generic_typed
+"""
+# Order-level fields repeat on every line or sit on the first line only (as in Shopify
+# exports): take the first non-empty value in file order.
+_FIRST = ", ".join(
+    f"first({c} ORDER BY _row) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+    for c in ("customer_id", "channel", "country", "device", "currency", "status",
+              "coupon", "discounts", "shipping", "tax", "returns", "total"))
+_LINE_ORDERS = """
+WITH o AS (
+  SELECT min(_file) AS _file, min(_row) AS _row, order_id,
+         min(created_at) AS created_at, min(order_date) AS order_date, {first},
+         sum(quantity * unit_price) FILTER (WHERE line_type = 'product') AS gross,
+         sum(line_discount) AS line_disc,
+         sum(quantity * unit_price) FILTER (WHERE line_type = 'shipping') AS ship_lines,
+         sum(quantity * unit_price) FILTER (WHERE line_type = 'fee') AS fees,
+         -sum(quantity * unit_price) FILTER (WHERE line_type = 'discount') AS disc_lines,
+         sum(quantity) FILTER (WHERE line_type = 'product') AS units,
+         CASE WHEN bool_and(unit_cost IS NOT NULL OR line_type <> 'product')
+              THEN sum(quantity * unit_cost) FILTER (WHERE line_type = 'product') END AS cost
+  FROM raw_generic_typed GROUP BY order_id
+)
+SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
+       channel, country, device, currency,
+       coalesce(gross, 0) AS gross_sales,
+       coalesce(discounts, 0) + coalesce(line_disc, 0) + coalesce(disc_lines, 0) AS discounts,
+       coalesce(shipping, 0) + coalesce(ship_lines, 0) AS shipping,
+       coalesce(tax, 0) AS tax, coalesce(returns, 0) AS returns,
+       coalesce(total, coalesce(gross, 0) - coalesce(discounts, 0)
+           - coalesce(line_disc, 0) - coalesce(disc_lines, 0) + coalesce(shipping, 0)
+           + coalesce(ship_lines, 0) + coalesce(tax, 0) + coalesce(fees, 0)) AS total,
+       cost, coalesce(units, 0) AS units, status, coupon
+FROM o
+"""

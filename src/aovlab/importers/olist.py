@@ -25,13 +25,22 @@ or Kaggle's (``olist_orders_dataset.csv``). Rules (documented in docs/importers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ..errors import AovlabError, InputError, Location
-from ..workspace import ImportSummary, ProgressFn
-from .base import check_timezone, checked_cast, nonnegative, read_raw, require_columns, sql_str
+from ..storage import StagingContext
+from .base import Importer, option, register
+from .reading import (
+    check_timezone,
+    checked_cast,
+    nonnegative,
+    read_raw,
+    require_columns,
+    sql_str,
+)
 
 TIMEZONE = "America/Sao_Paulo"
 SOURCE = "olist"
@@ -151,36 +160,99 @@ def _find_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def stage(
-    con: duckdb.DuckDBPyConnection,
-    summary: ImportSummary,
-    progress: ProgressFn,
-    *paths: str,
-    timezone: str | None = None,
-) -> None:
-    # unknown options are refused by aovlab.importers.import_files
-    if len(paths) != 1:
-        raise AovlabError(f"the olist format reads one folder, got {len(paths)} paths",
-                          fix="pass the one folder holding the Olist CSV files")
-    folder = Path(paths[0])
-    files = _find_files(folder)
-    tz = timezone or TIMEZONE
-    check_timezone(con, tz, str(folder))
+@dataclass(frozen=True)
+class OlistOptions:
+    timezone: str | None = option(
+        "Store time zone for timestamps written without an offset (IANA name).")
 
-    tables: dict[str, str] = {}
-    for key, path in files.items():
-        progress(f"reading {path.name}")
-        cols = read_raw(con, path, f"olist_{key}")
-        require_columns(cols, FILES[key][1], str(path), f"Olist {path.name}")
-        tables[key] = f"raw_olist_{key}"
-    summary.rows_read = con.execute(
-        "SELECT " + " + ".join(f"(SELECT count(*) FROM {t})" for t in tables.values())
-    ).fetchone()[0]
-    o, i, p, c, pr, cat = (tables[k] for k in FILES)
-    fname = {k: files[k].name for k in files}
 
-    progress("checking")
-    # Keys present, numbers numbers, dates dates.
+@dataclass(frozen=True)
+class _Found:
+    files: dict[str, Path]
+    tables: dict[str, str]  # logical name -> raw table
+    tz: str
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {k: p.name for k, p in self.files.items()}
+
+
+@register
+class Olist(Importer):
+    name = "olist"
+    help = ("Olist marketplace folder (orders, order_items, order_payments, products, "
+            "customers CSVs).")
+    reads = "one folder"
+    Options = OlistOptions
+
+    def read(self, ctx: StagingContext, paths: list[str], opts: OlistOptions) -> _Found:
+        if len(paths) != 1:
+            raise AovlabError(f"the olist format reads one folder, got {len(paths)} paths",
+                              fix="pass the one folder holding the Olist CSV files")
+        folder = Path(paths[0])
+        files = _find_files(folder)
+        tz = opts.timezone or TIMEZONE
+        check_timezone(ctx.con, tz, str(folder))
+        tables: dict[str, str] = {}
+        for key, path in files.items():
+            ctx.progress(f"reading {path.name}")
+            cols = read_raw(ctx.con, path, f"olist_{key}")
+            require_columns(cols, FILES[key][1], str(path), f"Olist {path.name}")
+            tables[key] = f"raw_olist_{key}"
+        ctx.summary.rows_read = sum(ctx.count(t) for t in tables.values())
+        return _Found(files, tables, tz)
+
+    def check(self, ctx: StagingContext, found: _Found, opts: OlistOptions) -> None:
+        o, i, p, c, pr, cat = (found.tables[k] for k in FILES)
+        _check_present(ctx.con, found)
+        _type_tables(ctx.con, found)
+        _check_keys(ctx.con, found)
+        fname = found.names
+        _orphans(ctx.con, i, "order_id", o, "order_id", fname["orders"], "order item")
+        _orphans(ctx.con, p, "order_id", o, "order_id", fname["orders"], "payment")
+        _orphans(ctx.con, o, "customer_id", c, "customer_id", fname["customers"], "order")
+
+    def build(self, ctx: StagingContext, found: _Found, opts: OlistOptions) -> None:
+        _build_lookups(ctx.con, found)
+        ctx.emit("orders", f"""
+            WITH it AS (
+                SELECT order_id, round(sum(price), 2) AS gross,
+                       round(sum(freight), 2) AS freight, count(*) AS n
+                FROM raw_olist_item GROUP BY 1),
+            pay AS (SELECT order_id, round(sum(paid), 2) AS paid FROM raw_olist_pay GROUP BY 1)
+            SELECT o._file, o._row, o.order_id, '{SOURCE}' AS source,
+                   c.unique_id AS customer_id,
+                   timezone({sql_str(found.tz)}, o.local_ts) AS created_at,
+                   CAST(o.local_ts AS DATE) AS order_date,
+                   'marketplace' AS channel, 'BR' AS country, 'BRL' AS currency,
+                   coalesce(it.gross, 0.0) AS gross_sales,
+                   coalesce(it.freight, 0.0) AS shipping,
+                   coalesce(pay.paid, round(coalesce(it.gross, 0) + coalesce(it.freight, 0), 2))
+                       AS total,
+                   CAST(coalesce(it.n, 0) AS DOUBLE) AS units, o.status
+            FROM raw_olist_order o
+            JOIN raw_olist_cust c ON c.customer_id = o.olist_customer_id
+            LEFT JOIN it ON it.order_id = o.order_id
+            LEFT JOIN pay ON pay.order_id = o.order_id""")
+        ctx.emit("order_lines", """
+            SELECT i._file, i._row, i.order_id, i.line_no, 'product' AS line_type,
+                   i.product_id, p.category, 1.0 AS quantity, i.price AS unit_price
+            FROM raw_olist_item i LEFT JOIN raw_olist_prod p ON p.product_id = i.product_id""")
+        ctx.emit("products", "SELECT _file, _row, product_id, category FROM raw_olist_prod")
+        # One customer per customer_unique_id, with the address of their earliest order.
+        ctx.emit("customers", f"""
+            SELECT {sql_str(str(found.files['customers']))} AS _file, min(c._row) AS _row,
+                   c.unique_id AS customer_id, 'BR' AS country,
+                   arg_min(c.state, (o.local_ts, c._row)) AS region,
+                   arg_min(c.city, (o.local_ts, c._row)) AS city
+            FROM raw_olist_cust c JOIN raw_olist_order o ON o.olist_customer_id = c.customer_id
+            GROUP BY c.unique_id""")
+        _notes(ctx, found)
+
+
+def _check_present(con: duckdb.DuckDBPyConnection, found: _Found) -> None:
+    """Keys and amounts present on every row."""
+    o, i, p, c, pr, cat = (found.tables[k] for k in FILES)
     _required(con, o, {"order_id": "order_id", "customer_id": "customer_id",
                        "order_status": "order_status",
                        "order_purchase_timestamp": "purchase timestamp"})
@@ -193,12 +265,14 @@ def stage(
     _required(con, pr, {"product_id": "product_id"})
     _required(con, cat, {"product_category_name": "product_category_name"})
 
-    ts_text = _text("order_purchase_timestamp")
+
+def _type_tables(con: duckdb.DuckDBPyConnection, found: _Found) -> None:
+    """Numbers numbers, dates dates, statuses known: typed item, payment and order tables."""
+    o, i, p = found.tables["orders"], found.tables["items"], found.tables["payments"]
     local_ts = checked_cast(
         con, o, "order_purchase_timestamp", "order_purchase_timestamp", "TIMESTAMP",
-        try_expr=f"TRY_CAST({ts_text} AS TIMESTAMP)",
-        fix="Olist writes order_purchase_timestamp as YYYY-MM-DD HH:MM:SS (local time)",
-    )
+        try_expr=f"TRY_CAST({_text('order_purchase_timestamp')} AS TIMESTAMP)",
+        fix="Olist writes order_purchase_timestamp as YYYY-MM-DD HH:MM:SS (local time)")
     price = _money(con, i, "price",
                    fix="price must be a non-negative decimal number in BRL, such as 29.99")
     freight = _money(con, i, "freight_value",
@@ -217,8 +291,29 @@ def stage(
     if bad:
         raise InputError(
             "unknown Olist order status", Location(bad[0], bad[1], "order_status", bad[2]),
-            fix=f"use one of Olist's statuses: {', '.join(PLACED + CANCELLED)}",
-        )
+            fix=f"use one of Olist's statuses: {', '.join(PLACED + CANCELLED)}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE raw_olist_item AS
+        SELECT _file, _row, {_text('order_id')} AS order_id, {item_no} AS line_no,
+               {_text('product_id')} AS product_id, {price} AS price, {freight} AS freight
+        FROM {i}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE raw_olist_pay AS
+        SELECT {_text('order_id')} AS order_id, {payment} AS paid,
+               lower({_text('payment_type')}) AS payment_type FROM {p}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE raw_olist_order AS
+        SELECT r._file, r._row, {_text('r.order_id')} AS order_id,
+               {_text('r.customer_id')} AS olist_customer_id,
+               CASE WHEN {status_text} IN ({_in(CANCELLED)}) THEN 'cancelled'
+                    ELSE 'placed' END AS status,
+               {local_ts} AS local_ts
+        FROM {o} r""")
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection, found: _Found) -> None:
+    o, i, c, pr = (found.tables[k] for k in ("orders", "items", "customers", "products"))
+    fname = found.names
     _unique(con, o, ("order_id",), fname["orders"],
             fix="delete the repeated row; each order appears once in the orders file")
     _unique(con, i, ("order_id", "order_item_id"), fname["items"],
@@ -230,174 +325,78 @@ def stage(
         f"SELECT _file, _row, customer_id FROM ("
         f" SELECT *, count(DISTINCT {_text('customer_unique_id')}) "
         f"   OVER (PARTITION BY {_text('customer_id')}) AS n FROM {c}) "
-        f"WHERE n > 1 ORDER BY _row LIMIT 1"
-    ).fetchone()
+        f"WHERE n > 1 ORDER BY _row LIMIT 1").fetchone()
     if bad:
         raise InputError(
             "customer_id appears with two different customer_unique_id values",
             Location(bad[0], bad[1], "customer_id", bad[2]),
-            fix=f"keep one row per customer_id in {fname['customers']}",
-        )
-    # Every item, payment and order must point at a row of its parent file.
-    _orphans(con, i, "order_id", o, "order_id", fname["orders"], "order item")
-    _orphans(con, p, "order_id", o, "order_id", fname["orders"], "payment")
-    _orphans(con, o, "customer_id", c, "customer_id", fname["customers"], "order")
+            fix=f"keep one row per customer_id in {fname['customers']}")
 
-    progress("building orders")
-    con.execute(
-        f"""
+
+def _build_lookups(con: duckdb.DuckDBPyConnection, found: _Found) -> None:
+    """Category names in English, products with them, and one row per Olist customer id."""
+    c, pr, cat = (found.tables[k] for k in ("customers", "products", "categories"))
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_olist_cat AS
         SELECT {_text('product_category_name')} AS pt,
                arg_min({_text('product_category_name_english')}, _row) AS en
-        FROM {cat} GROUP BY ALL
-        """
-    )
-    con.execute(
-        f"""
+        FROM {cat} GROUP BY ALL""")
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_olist_prod AS
         SELECT r._file, r._row, {_text('r.product_id')} AS product_id,
                {_text('r.product_category_name')} AS category_pt,
                coalesce(t.en, {_text('r.product_category_name')}) AS category
-        FROM {pr} r LEFT JOIN raw_olist_cat t ON t.pt = {_text('r.product_category_name')}
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE raw_olist_item AS
-        SELECT _file, _row, {_text('order_id')} AS order_id, {item_no} AS line_no,
-               {_text('product_id')} AS product_id, {price} AS price, {freight} AS freight
-        FROM {i}
-        """
-    )
-    con.execute(
-        f"""
+        FROM {pr} r LEFT JOIN raw_olist_cat t ON t.pt = {_text('r.product_category_name')}""")
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE raw_olist_cust AS
         SELECT {_text('customer_id')} AS customer_id,
-               min({_text('customer_unique_id')}) AS unique_id,
-               min(_row) AS _row,
+               min({_text('customer_unique_id')}) AS unique_id, min(_row) AS _row,
                arg_min({_text('customer_city')}, _row) AS city,
                arg_min(upper({_text('customer_state')}), _row) AS state
-        FROM {c} GROUP BY 1
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE raw_olist_order AS
-        SELECT r._file, r._row, {_text('r.order_id')} AS order_id,
-               {_text('r.customer_id')} AS olist_customer_id,
-               CASE WHEN {status_text} IN ({_in(CANCELLED)}) THEN 'cancelled'
-                    ELSE 'placed' END AS status,
-               {local_ts} AS local_ts
-        FROM {o} r
-        """
-    )
-    con.execute(
-        f"""
-        CREATE TEMP TABLE stage_orders AS
-        WITH it AS (
-            SELECT order_id, round(sum(price), 2) AS gross, round(sum(freight), 2) AS freight,
-                   count(*) AS n
-            FROM raw_olist_item GROUP BY 1),
-        pay AS (
-            SELECT {_text('order_id')} AS order_id, round(sum({payment}), 2) AS paid
-            FROM {p} GROUP BY 1)
-        SELECT o._file, o._row, o.order_id, '{SOURCE}' AS source,
-               c.unique_id AS customer_id,
-               timezone({sql_str(tz)}, o.local_ts) AS created_at,
-               CAST(o.local_ts AS DATE) AS order_date,
-               'marketplace' AS channel, 'BR' AS country, CAST(NULL AS VARCHAR) AS device,
-               'BRL' AS currency,
-               coalesce(it.gross, 0.0) AS gross_sales, 0.0 AS discounts,
-               coalesce(it.freight, 0.0) AS shipping, 0.0 AS tax, 0.0 AS returns,
-               coalesce(pay.paid, round(coalesce(it.gross, 0) + coalesce(it.freight, 0), 2))
-                   AS total,
-               CAST(NULL AS DOUBLE) AS cost,
-               CAST(coalesce(it.n, 0) AS DOUBLE) AS units,
-               o.status, CAST(NULL AS VARCHAR) AS coupon
-        FROM raw_olist_order o
-        JOIN raw_olist_cust c ON c.customer_id = o.olist_customer_id
-        LEFT JOIN it ON it.order_id = o.order_id
-        LEFT JOIN pay ON pay.order_id = o.order_id
-        """
-    )
-    con.execute(
-        """
-        CREATE TEMP TABLE stage_order_lines AS
-        SELECT i._file, i._row, i.order_id, i.line_no, 'product' AS line_type, i.product_id,
-               CAST(NULL AS VARCHAR) AS name, p.category,
-               1.0 AS quantity, i.price AS unit_price, CAST(NULL AS DOUBLE) AS unit_cost,
-               0.0 AS line_discount
-        FROM raw_olist_item i LEFT JOIN raw_olist_prod p ON p.product_id = i.product_id
-        """
-    )
-    con.execute(
-        """
-        CREATE TEMP TABLE stage_products AS
-        SELECT _file, _row, product_id, CAST(NULL AS VARCHAR) AS name, category,
-               CAST(NULL AS DOUBLE) AS price, CAST(NULL AS DOUBLE) AS unit_cost
-        FROM raw_olist_prod
-        """
-    )
-    # One customer per customer_unique_id, with the address of their earliest order.
-    con.execute(
-        f"""
-        CREATE TEMP TABLE stage_customers AS
-        SELECT {sql_str(str(files['customers']))} AS _file, min(c._row) AS _row,
-               c.unique_id AS customer_id, 'BR' AS country,
-               arg_min(c.state, (o.local_ts, c._row)) AS region,
-               arg_min(c.city, (o.local_ts, c._row)) AS city,
-               CAST(NULL AS TIMESTAMPTZ) AS first_seen
-        FROM raw_olist_cust c JOIN raw_olist_order o ON o.olist_customer_id = c.customer_id
-        GROUP BY c.unique_id
-        """
-    )
+        FROM {c} GROUP BY 1""")
 
-    # What is not imported, and what is worth knowing.
-    unused = con.execute(
+
+def _notes(ctx: StagingContext, found: _Found) -> None:
+    """What is not imported, and what is worth knowing."""
+    fname, c = found.names, found.tables["customers"]
+    summary = ctx.summary
+    unused = ctx.one(
         f"SELECT count(*) FROM {c} r WHERE NOT EXISTS (SELECT 1 FROM raw_olist_order o "
-        f"WHERE o.olist_customer_id = {_text('r.customer_id')})"
-    ).fetchone()[0]
+        f"WHERE o.olist_customer_id = {_text('r.customer_id')})")[0]
     if unused:
         summary.skipped[f"{fname['customers']} rows of customers with no order in "
                         f"{fname['orders']}"] = unused
-    no_product = con.execute(
+    no_product = ctx.one(
         "SELECT count(*) FROM stage_order_lines l WHERE NOT EXISTS "
-        "(SELECT 1 FROM raw_olist_prod p WHERE p.product_id = l.product_id)"
-    ).fetchone()[0]
+        "(SELECT 1 FROM raw_olist_prod p WHERE p.product_id = l.product_id)")[0]
     if no_product:
         summary.notes.append(f"{no_product} order items name a product_id that is not in "
                              f"{fname['products']}; their category is empty")
-    untranslated = con.execute(
+    untranslated = ctx.one(
         "SELECT count(*), string_agg(DISTINCT category_pt, ', ' ORDER BY category_pt) "
         "FROM raw_olist_prod r WHERE category_pt IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM raw_olist_cat t WHERE t.pt = r.category_pt AND t.en IS NOT NULL)"
-    ).fetchone()
+        "(SELECT 1 FROM raw_olist_cat t WHERE t.pt = r.category_pt AND t.en IS NOT NULL)")
     if untranslated[0]:
         summary.notes.append(
             f"{untranslated[0]} product(s) have a category without an English name in "
             f"{fname['categories']} ({untranslated[1]}); the Portuguese name is kept")
-    vouchers = con.execute(
-        f"SELECT count(DISTINCT {_text('order_id')}), coalesce(sum({payment}), 0) FROM {p} "
-        f"WHERE lower({_text('payment_type')}) = 'voucher'"
-    ).fetchone()
+    vouchers = ctx.one(
+        "SELECT count(DISTINCT order_id), coalesce(sum(paid), 0) FROM raw_olist_pay "
+        "WHERE payment_type = 'voucher'")
     if vouchers[0]:
         summary.notes.append(
             f"{vouchers[0]} orders were paid partly or wholly with vouchers "
             f"(BRL {vouchers[1]:,.2f}); vouchers count as payment (in total), not as discounts")
-    mismatch = con.execute(
+    mismatch = ctx.one(
         "SELECT count(*) FROM stage_orders WHERE units > 0 "
-        "AND abs(total - (gross_sales + shipping)) > 0.005"
-    ).fetchone()[0]
+        "AND abs(total - (gross_sales + shipping)) > 0.005")[0]
     if mismatch:
         summary.notes.append(
             f"{mismatch} orders with items have payments that differ from items + freight "
             "(instalment interest and rounding); their total is what was paid")
-    empty = con.execute(
-        "SELECT count(*) FROM stage_orders WHERE units = 0 AND status = 'placed'").fetchone()[0]
+    empty = ctx.one(
+        "SELECT count(*) FROM stage_orders WHERE units = 0 AND status = 'placed'")[0]
     if empty:
         summary.notes.append(
             f"{empty} orders counted as placed have no items in {fname['items']} "
             "(gross_sales 0, total = their payments)")
-    for t in ("raw_olist_cat", "raw_olist_prod", "raw_olist_item", "raw_olist_cust",
-              "raw_olist_order"):
-        con.execute(f"DROP TABLE {t}")

@@ -1,1 +1,14 @@
-"""Rendering results: terminal tables and files (CSV, JSON, Parquet)."""
+"""Renderers: results drawn in a terminal (Rich) or written to files; HTML comes next."""
+
+from .files import FORMATS, safe_cell, spreadsheet_safe, write
+from .terminal import (
+    KPI_TABLE_COLUMNS,
+    histogram_title,
+    kpi_columns,
+    kpi_title,
+    render_explanation,
+    rich_table,
+)
+
+__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "histogram_title", "kpi_columns", "kpi_title",
+           "render_explanation", "rich_table", "safe_cell", "spreadsheet_safe", "write"]

@@ -1,5 +1,24 @@
-"""Statistics on sufficient statistics only: no engine is ever imported here."""
+"""Statistics on sufficient statistics only: pure maths, no engine, no pandas.
 
+:mod:`.sufficient` declares the statistics engines return (the engine→stats contract),
+:mod:`.moments` the moment and ratio-moment types with their intervals, :mod:`.kpi` every
+KPI as a function of them, and :mod:`.decompose` the exact Shapley and mix/rate splits.
+"""
+
+from .decompose import MixRate, mix_rate, shapley2, shapley3
+from .kpi import aov_moments, order_kpis, percentile_name, ratio, traffic_kpis
 from .moments import Moments, RatioMoments
+from .sufficient import (
+    Agg,
+    CustomerStats,
+    Distribution,
+    OrderStats,
+    Sufficient,
+    TrafficStats,
+    stat,
+)
 
-__all__ = ["Moments", "RatioMoments"]
+__all__ = ["Agg", "CustomerStats", "Distribution", "MixRate", "Moments", "OrderStats",
+           "RatioMoments", "Sufficient", "TrafficStats", "aov_moments", "mix_rate",
+           "order_kpis", "percentile_name", "ratio", "shapley2", "shapley3", "stat",
+           "traffic_kpis"]

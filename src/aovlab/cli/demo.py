@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 
-from .explain import explain
-from .importers import import_files
-from .kpis import histogram, kpis
-from .report.output import rich_table
-from .workspace import Workspace
+from ..analyses import explain, histogram, kpis
+from ..importers import bundled_online_retail, import_files
+from ..report import render_explanation, rich_table
+from ..storage import Workspace
 
 MONTH_COLUMNS = ["period", "orders", "revenue", "aov", "median", "trimmed_aov",
                  "units_per_order", "avg_unit_price", "new_aov", "returning_aov", "aov_pop_pct"]
 
-
-def bundled_online_retail() -> Path:
-    return Path(str(resources.files("aovlab") / "data" / "online_retail.parquet"))
+__all__ = ["bundled_online_retail", "run_demo"]
 
 
 def run_demo(path: str | Path = "demo.duckdb", *, console: Console | None = None,
@@ -33,23 +29,19 @@ def run_demo(path: str | Path = "demo.duckdb", *, console: Console | None = None
             f"{ws.count('order_lines'):,} lines from UCI Online Retail (CC BY 4.0); "
             f"this run added {summary.orders_added:,} orders.")
         total = kpis(ws, engine=engine)
-        console.print(rich_table(total, title="UCI Online Retail — KPIs, net AOV "
+        console.print(rich_table(total.table, title="UCI Online Retail — KPIs, net AOV "
                                  "(gross − discounts), placed orders, GBP", transpose=True))
         monthly = kpis(ws, period="month", engine=engine)
-        console.print(rich_table(monthly[MONTH_COLUMNS], title="By month"))
+        console.print(rich_table(monthly.table[MONTH_COLUMNS], title="By month"))
         hist = histogram(ws, engine=engine)
-        a = hist.attrs
         console.print(
-            f"Outliers (above Q3 + 3·IQR = £{a['fence']:,.2f}): {a['outlier_orders']:,} "
-            f"orders, {a['outlier_order_share']:.1%} of orders and "
-            f"{a['outlier_revenue_share']:.1%} of revenue — compare AOV with the median.")
+            f"Outliers (above Q3 + 3·IQR = £{hist.fence:,.2f}): {hist.outlier_orders:,} "
+            f"orders, {hist.outlier_order_share:.1%} of orders and "
+            f"{hist.outlier_revenue_share:.1%} of revenue — compare AOV with the median.")
         why = explain(ws, ("2011-01-01", "2011-03-31"), ("2011-10-01", "2011-12-09"),
                       by="country", engine=engine)
-        console.print(
-            f"Why AOV moved from Q1 to Q4 2011: {why.aov_base:,.2f} → {why.aov_compare:,.2f} "
-            f"(mix {why.mix_effect:+,.2f}, rate {why.rate_effect:+,.2f}).")
-        console.print(rich_table(why.top(5), title="Top countries behind the change"))
-        console.print(rich_table(why.factors, title="Identities"))
+        console.print("[bold]Why AOV moved from Q1 to Q4 2011[/bold]")
+        render_explanation(why, console, top=5)
         return {"total": total, "monthly": monthly, "histogram": hist, "explain": why}
     finally:
         ws.close()

@@ -1,11 +1,14 @@
 """The ``aovlab`` command: a thin layer over the library.
 
-Every command calls one documented function (``import_files``, ``kpis``, ``histogram``,
-``explain``); every :class:`AovlabError` becomes a short message and exit code 2.
+Every command builds one :class:`~aovlab.query.Selection`, calls one documented function
+(``import_files``, ``kpis``, ``histogram``, ``explain``) and hands the result to a
+renderer of :mod:`aovlab.report`; every :class:`AovlabError` becomes a short message and
+exit code 2. The ``import`` options are generated from the importers' option dataclasses.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,11 +17,21 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from . import __version__
-from .definitions import DEFAULT_DEFINITION, DEFINITIONS
-from .errors import AovlabError
-from .metrics import DIMENSIONS, PERIODS
-from .report.output import FORMATS, rich_table, write
+from .. import __version__
+from ..errors import AovlabError
+from ..importers import FORMATS as IMPORT_FORMATS
+from ..importers import option_fields
+from ..query import DIMENSIONS, PERIODS, Selection
+from ..report import (
+    FORMATS,
+    histogram_title,
+    kpi_columns,
+    kpi_title,
+    render_explanation,
+    rich_table,
+    write,
+)
+from ..schema import DEFAULT_DEFINITION, DEFINITIONS
 
 app = typer.Typer(
     name="aovlab",
@@ -66,9 +79,19 @@ def _filters(where: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _selection(*, definition: str, start: str | None = None, end: str | None = None,
+               currency: str | None = None, status: list[str] | None = None,
+               where: list[str] | None = None, by: list[str] | str | None = None,
+               period: str | None = None, engine: str = "duckdb") -> Selection:
+    """The one selection a command works on, from its options."""
+    return Selection.of(definition=definition, start=start, end=end, currency=currency,
+                        statuses=status, filters=_filters(where), by=by or (), period=period,
+                        engine=engine)
+
+
 def _open(path: Path, *, create: bool = False):
-    from .errors import WorkspaceError
-    from .workspace import Workspace
+    from ..errors import WorkspaceError
+    from ..storage import Workspace
 
     if not create and not path.exists():
         raise WorkspaceError(f"workspace {path} does not exist",
@@ -77,47 +100,34 @@ def _open(path: Path, *, create: bool = False):
     return Workspace(path)
 
 
-@app.command("import")
-def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="File(s) or folder to import.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help=(
-        "Source format: generic, shopify, online_retail (uci), cdnow, ga4, olist."))] = "generic",
-    workspace: Workspace_ = Path("aovlab.duckdb"),
-    mapping: Annotated[Path | None, typer.Option(
-        help="Column-mapping TOML file (generic format; see docs/importers.md).")] = None,
-    currency: Annotated[str | None, typer.Option(
-        help="Currency for files without a currency column (ISO code).")] = None,
-    timezone: Annotated[str | None, typer.Option(
-        help="Store time zone for timestamps written without an offset (IANA name).")] = None,
-    order_prefix: Annotated[str | None, typer.Option(
-        help="Prefix for order ids (shopify), so two stores numbering from #1001 can share "
-             "a workspace.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-) -> None:
+def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
+               **options: object) -> None:
     """Import orders into a workspace: atomic (all or nothing) and idempotent."""
-    from .importers import import_files
+    from ..importers import import_files, resolve_format
 
-    options: dict[str, object] = {}
-    if mapping is not None:
-        options["mapping"] = mapping
-    if currency is not None:
-        options["currency"] = currency
-    if timezone is not None:
-        options["timezone"] = timezone
-    if order_prefix is not None:
-        options["order_prefix"] = order_prefix
+    importer = resolve_format(fmt)
+    given = {k: v for k, v in options.items() if v is not None}
+    accepted = set(importer.Options.__dataclass_fields__)
+    unknown = sorted(set(given) - accepted)
+    if unknown:
+        flags = ", ".join("--" + u.replace("_", "-") for u in unknown)
+        raise AovlabError(
+            f"the {importer.name} format takes no {flags}",
+            fix="its options are: " + (", ".join("--" + a.replace("_", "-") for a in sorted(
+                accepted & set(option_fields()))) or "none"))
     ws = _open(workspace, create=True)
     try:
         # Import steps (reading, checking values, building orders, validating, writing) are
         # single DuckDB statements of unknown length: a pulsing bar with the step's name.
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TimeElapsedColumn(), console=err, transient=True, disable=as_json) as bar:
+                      TimeElapsedColumn(), console=err, transient=True,
+                      disable=as_json or not err.is_terminal) as bar:
             task = bar.add_task(f"importing {', '.join(map(str, files))}", total=None)
 
             def progress(step: str) -> None:
                 bar.update(task, description=f"{step}: {', '.join(map(str, files))}")
 
-            summary = import_files(ws, files, fmt, progress=progress, **options)
+            summary = import_files(ws, files, fmt, progress=progress, **given)
     finally:
         ws.close()
     if as_json:
@@ -125,6 +135,10 @@ def import_cmd(
 
         console.print_json(json.dumps(summary.to_dict(), default=str))
         return
+    _print_summary(summary, workspace)
+
+
+def _print_summary(summary, workspace: Path) -> None:
     from rich.table import Table
 
     t = Table(title=f"Imported into {workspace} ({summary.format})")
@@ -141,9 +155,41 @@ def import_cmd(
         console.print(f"[yellow]note: {note}[/yellow]")
 
 
-KPI_TABLE_COLUMNS = ["orders", "revenue", "aov", "aov_ci_low", "aov_ci_high", "median",
-                     "trimmed_aov", "units_per_order", "customers", "repeat_customer_rate",
-                     "conversion_rate", "aov_pop_pct", "aov_yoy_pct"]
+def _import_signature() -> inspect.Signature:
+    """``aovlab import``'s parameters: the fixed ones, then every importer option."""
+    fixed = [
+        inspect.Parameter("files", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
+            list[Path], typer.Argument(help="File(s) or folder to import.")]),
+        inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, default="generic",
+                          annotation=Annotated[str, typer.Option("--format", "-f", help=(
+                              "Source format: " + "; ".join(
+                                  f"{i.name} = {i.help}" for i in IMPORT_FORMATS.values())))]),
+        inspect.Parameter("workspace", inspect.Parameter.KEYWORD_ONLY,
+                          default=Path("aovlab.duckdb"), annotation=Workspace_),
+    ]
+    for name, (f, formats) in option_fields().items():
+        spelt = str(f.type)  # annotations are text (PEP 563)
+        py = bool if "bool" in spelt else Path if "Path" in spelt else str
+        flag = "--" + name.replace("_", "-")
+        decl = f"{flag}/--no-{name.replace('_', '-')}" if py is bool else flag
+        fixed.append(inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[py | None, typer.Option(
+                decl, help=f"{f.metadata['help']} Formats: {', '.join(formats)}.")]))
+    fixed.append(inspect.Parameter(
+        "as_json", inspect.Parameter.KEYWORD_ONLY, default=False,
+        annotation=Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]))
+    return inspect.Signature(fixed)
+
+
+def _import_entry(**kwargs: object) -> None:
+    import_cmd(kwargs.pop("files"), kwargs.pop("fmt"), kwargs.pop("workspace"),
+               kwargs.pop("as_json"), **kwargs)
+
+
+_import_entry.__signature__ = _import_signature()  # type: ignore[attr-defined]
+_import_entry.__doc__ = import_cmd.__doc__
+app.command("import")(_import_entry)
 
 
 @app.command()
@@ -169,29 +215,20 @@ def kpis(
     output: Output_ = None,
 ) -> None:
     """AOV, median, trimmed AOV, percentiles, customers, conversion and deltas."""
-    from .kpis import kpis as run
+    from ..analyses import kpis as run
 
+    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+                     status=status, where=where, by=by, period=period, engine=engine)
     ws = _open(workspace)
     try:
-        df = run(ws, by=by or [], period=period, definition=definition, start=start, end=end,
-                 currency=currency, statuses=status, filters=_filters(where), trim=trim,
-                 engine=engine)
+        result = run(ws, sel, trim=trim)
     finally:
         ws.close()
-    keys = (["period"] if period else []) + list(by or [])
-    if columns:
-        wanted = [c.strip() for c in columns.split(",") if c.strip()]
-        unknown = [c for c in wanted if c not in df.columns]
-        if unknown:
-            raise AovlabError(f"unknown column(s) {unknown}",
-                              fix=f"choose from {', '.join(df.columns)}")
-        df = df[list(dict.fromkeys(keys + wanted))]
-    elif fmt == "table" and len(df) > 1:
-        df = df[keys + [c for c in KPI_TABLE_COLUMNS if c in df.columns]]
-    write(df, fmt, output, title=f"AOV KPIs — {df.attrs.get('definition', definition)} "
-          f"definition ({DEFINITIONS[df.attrs.get('definition', definition)].help})",
-          caption=f"currency {', '.join(sorted(set(map(str, df['currency']))))}"
-          if "currency" in df.columns else None, console=console if output is None else None)
+    wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    df = kpi_columns(result, wanted, terminal=fmt == "table")
+    title, caption = kpi_title(result)
+    write(df, fmt, output, title=title, caption=caption,
+          console=console if output is None else None)
 
 
 @app.command()
@@ -211,20 +248,18 @@ def histogram(
     output: Output_ = None,
 ) -> None:
     """Order-value histogram with outliers flagged and their share of revenue."""
-    from .kpis import histogram as run
+    from ..analyses import histogram as run
 
+    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+                     status=status, where=where, engine=engine)
     ws = _open(workspace)
     try:
-        h = run(ws, bins=bins, fence_k=fence, definition=definition, start=start, end=end,
-                currency=currency, statuses=status, filters=_filters(where), engine=engine)
+        h = run(ws, sel, bins=bins, fence_k=fence)
     finally:
         ws.close()
-    a = h.attrs
-    caption = (f"{a['outlier_orders']:,} outlier orders above {a['fence']:,.2f} {a['currency']}: "
-               f"{a['outlier_order_share']:.1%} of orders, {a['outlier_revenue_share']:.1%} of "
-               "revenue")
-    write(h, fmt, output, title=f"Order values — {a['definition']} definition",
-          caption=caption, console=console if output is None else None)
+    title, caption = histogram_title(h)
+    write(h.table, fmt, output, title=title, caption=caption,
+          console=console if output is None else None)
 
 
 @app.command()
@@ -236,40 +271,33 @@ def explain(
         "--by", "-b", help=f"Dimension for mix vs rate: {', '.join(DIMENSIONS)}.")] = "channel",
     definition: Definition_ = DEFAULT_DEFINITION,
     currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
     top: Annotated[int, typer.Option(help="Segments to show, largest effect first.")] = 10,
     engine: Engine_ = "duckdb",
     fmt: Format_ = "table",
     output: Output_ = None,
 ) -> None:
     """Why AOV changed: mix vs rate, units × price, traffic × conversion × AOV."""
-    from .explain import explain as run
+    from ..analyses import explain as run
 
+    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+                     by=by, engine=engine)
     ws = _open(workspace)
     try:
-        x = run(ws, base, compare, by=by, definition=definition, currency=currency,
-                engine=engine)
+        x = run(ws, base, compare, sel)
     finally:
         ws.close()
     if fmt != "table":
         write(x.segments.assign(definition=x.definition), fmt, output)
         return
-    pct = x.change / x.aov_base if x.aov_base else float("nan")
-    console.print(
-        f"[bold]{x.definition} AOV[/bold] {x.aov_base:,.2f} → {x.aov_compare:,.2f} "
-        f"{x.currency} ({x.change:+,.2f}, {pct:+.1%}) from {x.base[0]}..{x.base[1]} to "
-        f"{x.compare[0]}..{x.compare[1]}")
-    console.print(f"  mix ({by} shares moved): {x.mix_effect:+,.2f}   "
-                  f"rate (AOV within each {by} moved): {x.rate_effect:+,.2f}")
-    console.print(rich_table(x.top(top), title=f"Top {by} contributors"))
-    console.print(rich_table(x.factors, title="Identities (effects add up to each change)"))
-    for note in x.notes:
-        console.print(f"[yellow]note: {note}[/yellow]")
+    render_explanation(x, console, top)
 
 
 @app.command()
 def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
     """What the workspace holds: rows per table, date range, currencies, imports."""
-    from .workspace import workspace_status
+    from ..storage import workspace_status
 
     ws = _open(workspace)
     try:

@@ -72,9 +72,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import schema
-from .workspace import ImportSummary, ProgressFn, Workspace, _no_progress
-
 CHANNELS = ("web", "app", "marketplace", "pos")
 CHANNEL_SHARES = (0.55, 0.25, 0.12, 0.08)
 #: Relative number of extra lines per order by channel (normalised to mean 1).
@@ -430,67 +427,3 @@ def read_manifest(path_dir: str | Path) -> SyntheticStore | None:
     if not p.exists():
         return None
     return SyntheticStore(**json.loads(p.read_text()))
-
-
-def _parquet_list(files: list[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-
-
-def stage(
-    con,
-    summary: ImportSummary,
-    progress: ProgressFn,
-    path_dir: str | Path,
-    *,
-    lines: bool = True,
-) -> None:
-    """Stage the Parquet files under ``path_dir`` as ``stage_orders`` (and lines, products).
-
-    Reads them with DuckDB's ``read_parquet`` straight into the staging tables, with
-    ``_file`` (path relative to ``path_dir``) and ``_row`` (1-based row in that file) for
-    error locations; :meth:`Workspace.run_import` then validates and merges them.
-    """
-    root = Path(path_dir)
-    order_files = sorted(str(p) for p in (root / "orders").glob("*.parquet"))
-    if not order_files:
-        from .errors import InputError, Location
-
-        raise InputError("no orders/*.parquet files", Location(str(root)),
-                         fix="write them first with aovlab.synthetic.write_orders")
-    prefix = len(str(root)) + 1  # _file = path relative to path_dir, e.g. orders/00003.parquet
-
-    def read(files: list[str], cols: str, table: str) -> int:
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT substr(filename, {prefix + 1}) AS _file, "
-            f"CAST(file_row_number + 1 AS BIGINT) AS _row, {cols} "
-            f"FROM read_parquet({_parquet_list(files)}, filename = true, "
-            f"file_row_number = true)")
-        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-    progress("reading orders")
-    order_cols = ", ".join("'synthetic' AS source" if c == "source" else c
-                           for c in schema.ORDERS.column_names)
-    summary.rows_read = read(order_files, order_cols, "stage_orders")
-    line_files = sorted(str(p) for p in (root / "order_lines").glob("*.parquet"))
-    if lines and line_files:
-        progress("reading order lines")
-        summary.rows_read += read(line_files, ", ".join(schema.ORDER_LINES.column_names),
-                                  "stage_order_lines")
-    if lines and (root / "products.parquet").exists():
-        summary.rows_read += read([str(root / "products.parquet")],
-                                  ", ".join(schema.PRODUCTS.column_names), "stage_products")
-
-
-def import_synthetic(
-    workspace: Workspace,
-    path_dir: str | Path,
-    *,
-    lines: bool = True,
-    progress: ProgressFn = _no_progress,
-) -> ImportSummary:
-    """Import a store written by :func:`write_orders` (atomic and idempotent)."""
-
-    def _stage(con, summary, prog):  # noqa: ANN001 - adapter for run_import
-        stage(con, summary, prog, path_dir, lines=lines)
-
-    return workspace.run_import("synthetic", [str(path_dir)], _stage, progress)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DefinitionError
+from ..errors import DefinitionError
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,6 @@ class Definition:
     label: str
     help: str
     columns: tuple[tuple[str, int], ...]  # (orders column, sign) summed to the order value
-
-    def value(self, t):  # ibis Table -> ibis numeric column
-        expr = None
-        for col, sign in self.columns:
-            term = t[col] if sign > 0 else -t[col]
-            expr = term if expr is None else expr + term
-        return expr
 
     @property
     def formula(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rules import Finite, OneOf, Pattern, References, Rule
+
 SCHEMA_VERSION = 1
 
 #: Order statuses. AOV counts ``placed`` and ``refunded`` orders by default (a refund is a
@@ -38,6 +40,8 @@ class Table:
     doc: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    #: Value rules beyond NOT NULL and the key, checked on every import and catalog.
+    rules: tuple[Rule, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -89,6 +93,14 @@ ORDERS = Table(
         Column("coupon", "VARCHAR", True, "Discount code used, if any."),
     ),
     ("order_id",),
+    (
+        OneOf("status", STATUSES, "unknown order status",
+              f"use one of {', '.join(STATUSES)} (map source values)"),
+        Pattern("currency", "[A-Z]{3}", "currency is not a three-letter ISO 4217 code",
+                "write codes such as EUR, USD, GBP"),
+        *(Finite(c, f"{c} is not a finite number", "write a plain decimal number")
+          for c in ("gross_sales", "discounts", "shipping", "tax", "returns", "total")),
+    ),
 )
 
 ORDER_LINES = Table(
@@ -107,6 +119,13 @@ ORDER_LINES = Table(
         Column("line_discount", "DOUBLE", False, "Discount on this line, positive.", "0"),
     ),
     ("order_id", "line_no"),
+    (
+        OneOf("line_type", LINE_TYPES, "unknown line type",
+              f"use one of {', '.join(LINE_TYPES)}"),
+        References("order_id", "orders", "order_id",
+                   "order line refers to an order that is neither in this import nor in the "
+                   "workspace", "import the orders file first, or together with the lines"),
+    ),
 )
 
 PRODUCTS = Table(

@@ -1,0 +1,13 @@
+"""Analyses: each takes one validated selection and returns a result object.
+
+Siblings (kpis, histogram, explain; later customers, baskets, levers, experiments) share
+only the layers below them and never import one another.
+"""
+
+from .explain import Explanation, check_additivity, explain
+from .histogram import Histogram, histogram
+from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
+from .result import Result
+
+__all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
+           "check_additivity", "explain", "histogram", "kpis"]

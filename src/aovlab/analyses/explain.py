@@ -1,0 +1,219 @@
+"""Why AOV changed between two periods, in parts that add up exactly to the change.
+
+Three decompositions, all exact (no residual term; the maths is in
+:mod:`aovlab.stats.decompose`):
+
+* **Mix vs rate** across a dimension: orders moving between segments vs AOV moving within
+  them.
+* **Basket**: AOV = units per order × average unit price.
+* **Funnel**: revenue = traffic × conversion rate × AOV.
+
+Each period's AOV comes from the same sufficient statistics as :func:`~.kpis.kpis`, so it
+carries the same delta-method interval.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Unpack
+
+import pandas as pd
+
+from .. import metrics
+from ..engines import connect
+from ..errors import CurrencyMixError, DefinitionError
+from ..query import (
+    Selection,
+    SelectionOptions,
+    parse_range,
+    require_one_currency,
+    require_orders,
+)
+from ..stats import (
+    CustomerStats,
+    OrderStats,
+    TrafficStats,
+    aov_moments,
+    mix_rate,
+    ratio,
+    shapley2,
+    shapley3,
+)
+from .result import Result
+
+
+class Explanation(Result):
+    """Tables ``segments`` (mix/rate per segment), ``factors`` (the identities) and
+    ``periods`` (each period's orders, revenue and AOV with its interval)."""
+
+    @property
+    def segments(self) -> pd.DataFrame:
+        return self.tables["segments"]
+
+    @property
+    def factors(self) -> pd.DataFrame:
+        return self.tables["factors"]
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        return self.tables["periods"]
+
+    definition = property(lambda self: self.meta["definition"])
+    dimension = property(lambda self: self.meta["dimension"])
+    currency = property(lambda self: self.meta["currency"])
+    base = property(lambda self: self.meta["base"])
+    compare = property(lambda self: self.meta["compare"])
+    aov_base = property(lambda self: self.meta["aov_base"])
+    aov_compare = property(lambda self: self.meta["aov_compare"])
+
+    @property
+    def change(self) -> float:
+        return self.aov_compare - self.aov_base
+
+    @property
+    def mix_effect(self) -> float:
+        return float(self.segments["mix_effect"].sum())
+
+    @property
+    def rate_effect(self) -> float:
+        return float(self.segments["rate_effect"].sum())
+
+    def top(self, n: int = 5) -> pd.DataFrame:
+        """The segments that moved AOV most, either way (already in that order)."""
+        return self.segments.head(n)
+
+
+def _period_stats(eng, sel: Selection, tag: str) -> dict[str, Any]:
+    """One period's total and per-segment statistics, and its traffic."""
+    dim = sel.by[0]
+    facts = metrics.order_facts(eng, sel, period=None)
+    expr, _ = metrics.kpi_stats(facts, [], OrderStats, CustomerStats, [], 0)
+    total = metrics.rows(eng.execute(expr))[0]
+    require_orders(int(total["orders"] or 0), f"the {tag} period {sel.start}..{sel.end}")
+    require_one_currency(int(total["currencies"]), sel.with_(by=()))
+    segs = metrics.rows(eng.execute(metrics.order_stats(facts, [dim], OrderStats)))
+    t_expr = metrics.traffic_stats(eng, sel, TrafficStats, by=(), period=None)
+    traffic = TrafficStats.from_row(metrics.rows(eng.execute(t_expr))[0]) if t_expr is not None \
+        else None
+    return {"order": OrderStats.from_row(total), "units": CustomerStats.from_row(total),
+            "currency": total["currency_code"], "traffic": traffic,
+            "segments": {str(r[dim]): OrderStats.from_row(r) for r in segs}}
+
+
+def explain(
+    source: Any,
+    base: tuple | str,
+    compare: tuple | str,
+    selection: Selection | None = None,
+    /,
+    *,
+    traffic_unit: str = "sessions",
+    level: float = 0.95,
+    **options: Unpack[SelectionOptions],
+) -> Explanation:
+    """Decompose the AOV change from ``base`` to ``compare`` (each ``(start, end)`` or
+    ``"START:END"``) across the selection's dimension (``by``, default channel)."""
+    options.setdefault("by", "channel")  # type: ignore[typeddict-item]
+    sel = Selection.of(selection, **options)
+    if len(sel.by) != 1:
+        raise DefinitionError(f"explain splits by one dimension, got {list(sel.by)}",
+                              fix="pass one --by dimension, e.g. --by channel")
+    if traffic_unit not in ("sessions", "visitors"):
+        raise DefinitionError(f"traffic unit {traffic_unit!r}", fix="use sessions or visitors")
+    span = {"base": parse_range(base, "base"), "compare": parse_range(compare, "compare")}
+    eng = connect(source, sel.engine)
+    st = {tag: _period_stats(eng, sel.with_(start=s, end=e, period=None), tag)
+          for tag, (s, e) in span.items()}
+    cur = {st[t]["currency"] for t in st}
+    if len(cur) > 1:
+        raise CurrencyMixError(f"the two periods are in different currencies {sorted(cur)}",
+                               fix="choose one with --currency")
+    a, b = st["base"]["order"], st["compare"]["order"]
+    notes: list[str] = []
+    periods = pd.DataFrame([_period_row(tag, span[tag], st[tag], level) for tag in st])
+    factors = pd.DataFrame(_basket(a, b, notes) + _funnel(st, traffic_unit, a, b, notes),
+                           columns=["identity", "component", "base", "compare", "effect"])
+    return Explanation("explanation", {
+        "segments": _segments(sel.by[0], st["base"]["segments"], st["compare"]["segments"]),
+        "factors": factors, "periods": periods}, notes=notes, meta={
+        "definition": sel.definition.name, "formula": sel.definition.formula,
+        "dimension": sel.by[0], "currency": cur.pop(), "base": span["base"],
+        "compare": span["compare"], "aov_base": ratio(a.revenue, a.orders),
+        "aov_compare": ratio(b.revenue, b.orders), "statuses": list(sel.statuses),
+        "engine": getattr(eng, "name", sel.engine_name), "selection": sel.describe()})
+
+
+def _period_row(tag: str, span: tuple[date, date], st: dict, level: float) -> dict:
+    o = st["order"]
+    lo, hi = aov_moments(o, st["units"]).ci(level)
+    return {"period": tag, "start": span[0], "end": span[1], "orders": o.orders,
+            "revenue": o.revenue, "aov": ratio(o.revenue, o.orders), "aov_ci_low": lo,
+            "aov_ci_high": hi}
+
+
+def _segments(dim: str, sa: dict[str, OrderStats], sb: dict[str, OrderStats]) -> pd.DataFrame:
+    names = sorted(set(sa) | set(sb))
+    zero = OrderStats.zero()
+    oa = [sa.get(n, zero) for n in names]
+    ob = [sb.get(n, zero) for n in names]
+    parts = mix_rate([o.orders for o in oa], [o.revenue for o in oa],
+                     [o.orders for o in ob], [o.revenue for o in ob])
+    seg = pd.DataFrame([{dim: n, "orders_base": x.orders, "orders_compare": y.orders,
+                         "share_base": p.share_base, "share_compare": p.share_compare,
+                         "aov_base": p.aov_base, "aov_compare": p.aov_compare,
+                         "mix_effect": p.mix_effect, "rate_effect": p.rate_effect,
+                         "total_effect": p.total_effect}
+                        for n, x, y, p in zip(names, oa, ob, parts, strict=True)])
+    order = seg["total_effect"].abs().sort_values(ascending=False, kind="stable").index
+    return seg.loc[order].reset_index(drop=True)
+
+
+def _basket(a: OrderStats, b: OrderStats, notes: list[str]) -> list[tuple]:
+    """AOV = units per order × unit price, and revenue = orders × AOV."""
+    rows: list[tuple] = []
+    aov = (ratio(a.revenue, a.orders), ratio(b.revenue, b.orders))
+    if (a.orders_with_units == a.orders and b.orders_with_units == b.orders
+            and a.units > 0 and b.units > 0):
+        upo = (a.units / a.orders, b.units / b.orders)
+        apu = (a.revenue / a.units, b.revenue / b.units)
+        e_upo, e_apu = shapley2(upo[0], upo[1], apu[0], apu[1])
+        rows += [("aov", "units per order", upo[0], upo[1], e_upo),
+                 ("aov", "average unit price", apu[0], apu[1], e_apu)]
+    else:
+        notes.append("units are missing on some orders: no units × price split")
+    e_n, e_aov = shapley2(a.orders, b.orders, aov[0], aov[1])
+    return rows + [("revenue", "orders", a.orders, b.orders, e_n),
+                   ("revenue", "aov", aov[0], aov[1], e_aov)]
+
+
+def _funnel(st: dict, unit: str, a: OrderStats, b: OrderStats, notes: list[str]) -> list[tuple]:
+    """Revenue = traffic × conversion rate × AOV, when both periods have traffic."""
+    ta, tb = st["base"]["traffic"], st["compare"]["traffic"]
+    visits = [getattr(t, unit) if t is not None and t.traffic_rows else math.nan
+              for t in (ta, tb)]
+    if not all(v > 0 for v in visits):  # NaN compares False
+        notes.append("no traffic for one of the periods: no traffic × conversion × AOV split")
+        return []
+    va, vb = visits
+    aov = (a.revenue / a.orders, b.revenue / b.orders)
+    cr = (a.orders / va, b.orders / vb)
+    e_v, e_cr, e_aov = shapley3((va, vb), cr, aov)
+    return [("funnel", unit, va, vb, e_v), ("funnel", "conversion rate", cr[0], cr[1], e_cr),
+            ("funnel", "aov", aov[0], aov[1], e_aov)]
+
+
+def check_additivity(x: Explanation, rel: float = 1e-9) -> bool:
+    """True when every decomposition adds up to its total change (tests and CLI use it)."""
+    tol = rel * max(1.0, abs(x.aov_base), abs(x.aov_compare))
+    ok = math.isclose(x.mix_effect + x.rate_effect, x.change, abs_tol=tol)
+    for ident, grp in x.factors.groupby("identity"):
+        if ident == "aov":
+            target = x.change
+        else:
+            prod_a = math.prod(grp["base"].to_list())
+            prod_b = math.prod(grp["compare"].to_list())
+            target = prod_b - prod_a
+            tol = rel * max(1.0, abs(prod_a), abs(prod_b))
+        ok &= math.isclose(grp["effect"].sum(), target, abs_tol=tol)
+    return bool(ok)

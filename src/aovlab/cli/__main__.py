@@ -1,0 +1,5 @@
+"""python -m aovlab.cli"""
+
+from . import main
+
+main()

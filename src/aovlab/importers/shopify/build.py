@@ -1,0 +1,111 @@
+"""Building one Shopify export's canonical orders and lines (tax on top or included)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ...errors import InputError, Location
+from ..reading import sql_str
+from .rules import _LINE_ROW, EPS, _File
+
+
+def build(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str, *,
+           currency: str | None, order_prefix: str) -> None:
+    """``…_orders`` and ``…_lines`` of one file, in canonical columns (+ helpers)."""
+    raw = f.raw
+    rest = "(total - subtotal)"
+    ship, tax, duty = "coalesce(shipping, 0)", "coalesce(taxes, 0)", "coalesce(duties, 0)"
+    mode = (f"coalesce(_exact, CASE WHEN '{store_mode}' = 'top' AND {rest} > {tax} + {duty} "
+            f"- {EPS} THEN 'top' ELSE 'inc' END)")
+    tax_c = f"CASE _mode WHEN 'top' THEN {tax} + {duty} ELSE {duty} END"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {raw}_c AS
+        SELECT *, CASE WHEN _after < -{EPS} THEN 6
+                       WHEN _after > {ship} + {EPS} THEN 5
+                       WHEN abs(_after - {ship}) < {EPS}
+                           THEN CASE WHEN _mode = 'top' OR {tax} = 0 THEN 1 ELSE 2 END
+                       WHEN _mode = 'top' THEN 4 ELSE 3 END AS _case
+        FROM (SELECT *, {tax_c} AS _tax, round({rest} - ({tax_c}), 6) AS _after
+              FROM (SELECT *, {mode} AS _mode FROM {raw}_o))
+        """
+    )
+    bad = con.execute(f"SELECT _file, _row, name, total, subtotal, duties FROM {raw}_c "
+                      "WHERE _case = 6 ORDER BY _row LIMIT 1").fetchone()
+    if bad:
+        shown = con.execute(f'SELECT CAST("Total" AS VARCHAR) FROM {raw} WHERE _row = ?',
+                            [bad[1]]).fetchone()[0]
+        duties = f" + Duties {bad[5]:g}" if bad[5] else ""
+        raise InputError(
+            f"order {bad[2]}: Total {bad[3]:g} is less than Subtotal {bad[4]:g}{duties}",
+            Location(bad[0], bad[1], "Total", shown),
+            fix="Shopify's Total is Subtotal + Shipping (+ Taxes when charged on top); check "
+                "the export or correct the amounts")
+
+    status = """CASE
+        WHEN contains(lower(coalesce(o.gateway, '')), 'bogus')
+          OR regexp_matches(lower(coalesce(o.tags, '')), '(^|,)\\s*test\\s*(,|$)') THEN 'test'
+        WHEN o.cancelled_at IS NOT NULL OR lower(o.financial) = 'voided' THEN 'cancelled'
+        WHEN lower(o.financial) = 'refunded' THEN 'refunded'
+        ELSE 'placed' END"""
+    customer = "md5(lower(o.email))" if f.has_email else "CAST(NULL AS VARCHAR)"
+    prefix = f"{sql_str(order_prefix)} || " if order_prefix else ""
+    billing = "coalesce(o.bill_country, o.bill_region, o.bill_city) IS NOT NULL"
+    if f.has_lines:
+        units_join = (f"LEFT JOIN (SELECT name, sum(li_qty) AS units FROM {raw}_t "
+                      f"WHERE {_LINE_ROW} GROUP BY name) u ON u.name = o.name")
+        units = "coalesce(u.units, 0)"
+    else:
+        units_join, units = "", "CAST(NULL AS DOUBLE)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {raw}_orders AS
+        SELECT o._file, o._row, {prefix}o.name AS order_id, 'shopify' AS source,
+               {customer} AS customer_id, o.created_at, o.order_date,
+               lower(o.source) AS channel,
+               upper(coalesce(o.bill_country, o.ship_country)) AS country,
+               CASE WHEN {billing} THEN o.bill_region ELSE o.ship_region END AS region,
+               CASE WHEN {billing} THEN o.bill_city ELSE o.ship_city END AS city,
+               CAST(NULL AS VARCHAR) AS device,
+               coalesce(upper(o.currency), {sql_str(currency) if currency else 'NULL'})
+                   AS currency,
+               o.subtotal + coalesce(o.discount, 0) AS gross_sales,
+               coalesce(o.discount, 0) AS discounts,
+               CASE WHEN o._case IN (3, 4) THEN o._after ELSE coalesce(o.shipping, 0) END
+                   AS shipping,
+               o._tax AS tax, coalesce(o.refunded, 0) AS returns, o.total,
+               CAST(NULL AS DOUBLE) AS cost, {units} AS units, {status} AS status,
+               o.coupon, o._case
+        FROM {raw}_c o {units_join}
+        """
+    )
+    if f.has_lines:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {raw}_lines AS
+            SELECT _file, _row, {prefix}name AS order_id,
+                   CAST(row_number() OVER (PARTITION BY name ORDER BY _row) AS INTEGER)
+                       AS line_no,
+                   'product' AS line_type, coalesce(li_sku, li_name) AS product_id,
+                   li_name AS name, CAST(NULL AS VARCHAR) AS category,
+                   li_qty AS quantity, li_price AS unit_price,
+                   CAST(NULL AS DOUBLE) AS unit_cost, coalesce(li_disc, 0) AS line_discount
+            FROM {raw}_t WHERE {_LINE_ROW}
+            """
+        )
+
+
+def notes(con: duckdb.DuckDBPyConnection, summary) -> None:
+    counts = dict(con.execute(
+        "SELECT _case, count(*) FROM raw_shopify_all WHERE _case > 1 GROUP BY _case").fetchall())
+    texts = {
+        2: "{} orders have prices that include tax (Total = Subtotal + Shipping): tax is 0",
+        3: "{} orders have a waived or discounted shipping charge, prices including any tax: "
+           "shipping is what Total shows was charged",
+        4: "{} orders have tax on top and a waived or discounted shipping charge: shipping is "
+           "what Total shows was charged",
+        5: "{} orders have a Total above Subtotal + Shipping + Taxes (tips or other charges "
+           "the export does not itemise); total is kept as the file's Total",
+    }
+    for case, n in sorted(counts.items()):
+        summary.notes.append(texts[case].format(n))

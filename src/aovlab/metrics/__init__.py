@@ -1,0 +1,22 @@
+"""Metrics: Ibis expressions, written once, that produce sufficient statistics per group.
+
+Engines execute them; nothing here computes a ratio. :mod:`.facts` selects the orders,
+:mod:`.aggregates` compiles the statistics declared by :mod:`aovlab.stats` into aggregates.
+"""
+
+from .aggregates import (
+    PREDICATES,
+    aggregates,
+    histogram_stats,
+    kpi_stats,
+    order_stats,
+    rows,
+    traffic_stats,
+    trimmed_stats,
+    unit_stats,
+)
+from .facts import TRUNCATE, main_category, order_facts, order_value, period_start
+
+__all__ = ["PREDICATES", "TRUNCATE", "aggregates", "histogram_stats", "kpi_stats",
+           "main_category", "order_facts", "order_stats", "order_value", "period_start",
+           "rows", "traffic_stats", "trimmed_stats", "unit_stats"]

@@ -1,0 +1,139 @@
+"""Sufficient statistics as Ibis aggregates, compiled from the stats layer's declarations.
+
+A statistics class (``OrderStats``, ``CustomerStats``, ``TrafficStats`` of
+:mod:`aovlab.stats`) declares per field an aggregate over named columns and predicates;
+:func:`aggregates` turns those declarations into Ibis expressions on a relation, so the
+aggregate names are the field names and nothing is spelt twice. The classes are passed in
+by the caller: this layer sits below the statistics and does not import them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import ibis
+
+from ..query import TRAFFIC_DIMENSIONS, Selection
+from .facts import period_start
+
+#: Named predicates the declarations may restrict an aggregate to.
+PREDICATES: dict[str, Callable] = {
+    "new": lambda t: t.customer_type == "new",
+    "returning": lambda t: t.customer_type == "returning",
+    "guest": lambda t: t.customer_type == "guest",
+    "repeat": lambda t: t.y >= 2,
+}
+
+
+def aggregates(t, stats: type) -> dict[str, object]:
+    """Aggregate name -> Ibis expression on ``t`` for each declared field of ``stats``."""
+    out: dict[str, object] = {}
+    for name, agg in stats.aggregates().items():
+        where = PREDICATES[agg.where](t) if agg.where else None
+        if agg.op == "count":
+            out[name] = t.count(where=where) if agg.of is None else t[agg.of].count(where=where)
+            continue
+        col = t[agg.of]
+        if agg.times is not None:
+            col = col * t[agg.times]
+        out[name] = getattr(col, agg.op)(where=where)
+    return out
+
+
+def _group(t, keys: Sequence[str]):
+    return t.group_by(list(keys)) if keys else t
+
+
+def order_stats(f, keys: Sequence[str], stats: type, quantiles: Sequence[float] = ()):
+    """Per group: the declared order statistics, currencies seen, and value quantiles."""
+    aggs = aggregates(f, stats)
+    aggs["currencies"] = f.currency.nunique()
+    aggs["currency_code"] = f.currency.max()
+    aggs["first_date"] = f.order_date.min()
+    aggs["last_date"] = f.order_date.max()
+    if quantiles:
+        aggs["quantiles"] = f.value.quantile(list(quantiles))
+    return _group(f, keys).aggregate(**aggs)
+
+
+def unit_stats(f, keys: Sequence[str], stats: type):
+    """Per group: the declared statistics over known customers (x = revenue, y = orders)."""
+    k = f.filter(f.customer_id.notnull())
+    per = k.group_by([*keys, "customer_id"]).aggregate(x=k.value.sum(), y=k.count())
+    return _group(per, keys).aggregate(**aggregates(per, stats))
+
+
+def trimmed_stats(f, keys: Sequence[str], cuts):
+    """Mean of orders inside [lo, hi] per group, and the sum with values clipped to it.
+
+    ``cuts`` holds ``keys`` plus ``lo``/``hi`` (the trim quantiles, taken from
+    :func:`order_stats` so that no second sort is needed).
+    """
+    j = f.cross_join(cuts) if not keys else f.join(cuts, list(keys))
+    inside = (j.value >= j.lo) & (j.value <= j.hi)
+    clipped = ibis.greatest(j.lo, ibis.least(j.hi, j.value))
+    return _group(j, keys).aggregate(
+        trimmed_sum=j.value.sum(where=inside), trimmed_n=j.count(where=inside),
+        winsor_sum=clipped.sum())
+
+
+def kpi_stats(f, keys: Sequence[str], orders: type, customers: type,
+              quantiles: Sequence[float], trim: float):
+    """Order, customer-unit and trimmed statistics per group, in one expression.
+
+    The order facts are shared by the three aggregates (one scan, one window), and the trim
+    cut points come from the same quantile list as the percentiles. Returns the expression
+    and the sorted quantile list its ``quantiles`` column follows.
+    """
+    keys = list(keys)
+    qs = sorted(set(quantiles) | ({trim, 1 - trim} if trim > 0 else set()))
+    main = order_stats(f, keys, orders, qs)
+    units = unit_stats(f, keys, customers)
+    # Left join: a group of guest orders only has no known-customer units.
+    out = (main.left_join(units, keys).drop(*(f"{k}_right" for k in keys)) if keys
+           else main.cross_join(units))
+    if trim > 0:
+        cuts = main.select(*keys, lo=main.quantiles[qs.index(trim)],
+                           hi=main.quantiles[qs.index(1 - trim)])
+        trimmed = trimmed_stats(f, keys, cuts)
+        out = out.join(trimmed, keys) if keys else out.cross_join(trimmed)
+    return out, qs
+
+
+def traffic_stats(engine, sel: Selection, stats: type, *, by: Sequence[str] | None = None,
+                  period: str | None | bool = True):
+    """Traffic statistics per group, or ``None`` when the grouping is not in the traffic
+    table (traffic is by channel, country and device only)."""
+    by = list(sel.by if by is None else by)
+    period = sel.period if period is True else period or None
+    if any(d not in TRAFFIC_DIMENSIONS for d in by):
+        return None
+    if any(k not in TRAFFIC_DIMENSIONS for k, _ in sel.filters):
+        return None
+    t = engine.table("traffic")
+    if sel.start is not None:
+        t = t.filter(t.date >= sel.start)
+    if sel.end is not None:
+        t = t.filter(t.date <= sel.end)
+    for k, v in sel.filters:
+        t = t.filter(t[k] == v)
+    if period is not None:
+        t = t.mutate(period=period_start(t.date, period))
+    keys = (["period"] if period else []) + by
+    return _group(t, keys).aggregate(**aggregates(t, stats))
+
+
+def histogram_stats(f, lo: float, width: float, bins: int, fence: float):
+    """Orders and value per equal-width bin from ``lo``; orders above ``fence`` are outliers.
+
+    Values below ``lo`` fall in bin 0 and values beyond the last edge in the last bin, so no
+    order is lost.
+    """
+    raw = ((f.value - lo) / width).floor().cast("int64")
+    t = f.mutate(bin=ibis.greatest(ibis.least(raw, bins - 1), 0), outlier=f.value > fence)
+    return t.group_by(["bin", "outlier"]).aggregate(orders=t.count(), revenue=t.value.sum())
+
+
+def rows(df) -> list[Mapping[str, object]]:
+    """An engine's result frame as plain row mappings (what the statistics read)."""
+    return df.to_dict("records")

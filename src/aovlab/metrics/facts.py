@@ -1,0 +1,93 @@
+"""The order facts every order metric aggregates: one row per selected order.
+
+``value`` is the order value under the selection's definition; the grouping keys, the
+customer type (new / returning / guest) and the columns the sufficient statistics read sit
+beside it. Only what is read is kept (no order id unless the category join needs it): the
+facts are scanned by several aggregates, and every column carried costs memory and time on
+large stores.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from .. import schema
+from ..query import ORDER_DIMENSIONS, Selection
+
+#: Ibis truncation unit of each period (a day is the order date itself).
+TRUNCATE = {"day": None, "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+def order_value(definition: schema.Definition, t):
+    """The definition's signed sum of ``orders`` columns, as an Ibis expression."""
+    expr = None
+    for col, sign in definition.columns:
+        term = t[col] if sign > 0 else -t[col]
+        expr = term if expr is None else expr + term
+    return expr
+
+
+def period_start(col, period: str):
+    unit = TRUNCATE[period]
+    return col if unit is None else col.truncate(unit)
+
+
+def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
+                period: str | None | bool = True):
+    """The selected orders as facts, grouped by ``sel`` (or ``by``/``period`` if given)."""
+    by = sel.by if by is None else by
+    period = sel.period if period is True else period or None
+    o = engine.table("orders")
+    o = o.filter(o.status.isin(list(sel.statuses)))
+    wanted = set(by) | {k for k, _ in sel.filters}
+    with_category = "category" in wanted
+    cols = {
+        "customer_id": o.customer_id,
+        "order_date": o.order_date,
+        "value": order_value(sel.definition, o).cast("float64"),
+        "units": o.units,
+        "gross_sales": o.gross_sales,
+        "discounts": o.discounts,
+        "shipping": o.shipping,
+        "total": o.total,
+        "cost": o.cost,
+        # NULL without a cost, so that Σ margin covers the orders with a cost only
+        "margin": (o.gross_sales - o.discounts - o.returns - o.cost).cast("float64"),
+        "currency": o.currency,
+    }
+    if with_category:
+        cols["order_id"] = o.order_id
+    # New = the customer's first counted order in the whole workspace, not just the window,
+    # so the window runs before the date filters below.
+    first = o.created_at.min().over(ibis.window(group_by=o.customer_id))
+    cols["customer_type"] = ibis.cases(
+        (o.customer_id.isnull(), "guest"), (o.created_at == first, "new"), else_="returning"
+    )
+    for d in ORDER_DIMENSIONS:
+        if d != "currency" and d in wanted:
+            cols[d] = o[d].fill_null(schema.NOT_SET)
+    if period is not None:  # in the same projection: one relation for the aggregates to share
+        cols["period"] = period_start(o.order_date, period)
+    f = o.select(**cols)
+    if sel.start is not None:
+        f = f.filter(f.order_date >= sel.start)
+    if sel.end is not None:
+        f = f.filter(f.order_date <= sel.end)
+    if sel.currency is not None:
+        f = f.filter(f.currency == sel.currency)
+    if with_category:
+        f = f.left_join(main_category(engine), "order_id").drop("order_id", "order_id_right")
+        f = f.mutate(category=f.category.fill_null(schema.NOT_SET))
+    for k, v in sel.filters:
+        f = f.filter(f[k] == v)
+    return f
+
+
+def main_category(engine):
+    """Each order's category: that of its product lines with the largest value."""
+    lines = engine.table("order_lines")
+    lines = lines.filter(lines.line_type == "product")
+    per = lines.group_by(["order_id", "category"]).aggregate(
+        v=(lines.quantity * lines.unit_price).sum())
+    per = per.mutate(category=per.category.fill_null(schema.NOT_SET))
+    return per.group_by("order_id").aggregate(category=per.category.argmax(per.v))

@@ -1,0 +1,20 @@
+"""The query layer: one validated :class:`Selection` per question, and the shared guards."""
+
+from .selection import (
+    DERIVED_DIMENSIONS,
+    DIMENSIONS,
+    ORDER_DIMENSIONS,
+    PERIODS,
+    TRAFFIC_DIMENSIONS,
+    Selection,
+    SelectionOptions,
+    check_dimensions,
+    parse_date,
+    parse_range,
+    require_one_currency,
+    require_orders,
+)
+
+__all__ = ["DERIVED_DIMENSIONS", "DIMENSIONS", "ORDER_DIMENSIONS", "PERIODS",
+           "TRAFFIC_DIMENSIONS", "Selection", "SelectionOptions", "check_dimensions",
+           "parse_date", "parse_range", "require_one_currency", "require_orders"]

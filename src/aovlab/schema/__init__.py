@@ -1,0 +1,32 @@
+"""The bottom layer: canonical tables, their rules, and the named AOV definitions.
+
+Everything else reads these declarations; this layer imports nothing from aovlab but
+:mod:`aovlab.errors`.
+"""
+
+from .definitions import DEFAULT_DEFINITION, DEFINITIONS, Definition, get_definition
+from .rules import Finite, OneOf, Pattern, References, Rule
+from .tables import (
+    COUNTED_STATUSES,
+    CUSTOMERS,
+    IMPORTS_DDL,
+    LINE_TYPES,
+    META_DDL,
+    NOT_SET,
+    ORDER_LINES,
+    ORDERS,
+    PRODUCTS,
+    SCHEMA_VERSION,
+    STATUSES,
+    TABLES,
+    TRAFFIC,
+    Column,
+    Table,
+)
+
+__all__ = [
+    "COUNTED_STATUSES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS", "IMPORTS_DDL",
+    "LINE_TYPES", "META_DDL", "NOT_SET", "ORDERS", "ORDER_LINES", "PRODUCTS", "SCHEMA_VERSION",
+    "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite", "OneOf", "Pattern",
+    "References", "Rule", "Table", "get_definition",
+]

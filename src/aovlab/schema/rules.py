@@ -1,0 +1,69 @@
+"""Rules a canonical table's rows must obey, declared as data.
+
+Each table in :mod:`aovlab.schema.tables` lists its rules beside its columns; the storage
+layer turns them into SQL and checks every import (and, later, any catalog) with one
+generic routine, so no rule is hard-coded in the workspace. NOT NULL columns and the key
+are checked too, from the column declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The value is one of a fixed vocabulary."""
+
+    column: str
+    values: tuple[str, ...]
+    problem: str
+    fix: str
+
+    def violation(self, col: str) -> str:
+        """SQL that is true on a row breaking the rule (``col`` is the column expression)."""
+        return f"{col} NOT IN ({', '.join(_literal(v) for v in self.values)})"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The whole value matches a regular expression."""
+
+    column: str
+    regex: str
+    problem: str
+    fix: str
+
+    def violation(self, col: str) -> str:
+        return f"NOT regexp_full_match({col}, {_literal(self.regex)})"
+
+
+@dataclass(frozen=True)
+class Finite:
+    """A number that can be summed: not NaN, not ±infinity."""
+
+    column: str
+    problem: str
+    fix: str
+
+    def violation(self, col: str) -> str:
+        return f"NOT isfinite({col})"
+
+
+@dataclass(frozen=True)
+class References:
+    """Every value names a row of another table (already stored, or in the same import)."""
+
+    column: str
+    table: str
+    target: str
+    problem: str
+    fix: str
+
+
+#: A row rule checked with :meth:`violation`; :class:`References` is checked across tables.
+Rule = OneOf | Pattern | Finite | References

@@ -1,0 +1,225 @@
+"""A workspace: one DuckDB file holding the canonical tables.
+
+Imports are atomic and idempotent. An importer stages rows through a
+:class:`~aovlab.storage.staging.StagingContext`; :meth:`Workspace.run_import` validates them
+against the schema's rules and inserts, inside one transaction, only the rows whose key is
+not already present. Any error rolls the whole import back, so a failing file leaves the
+workspace exactly as it was.
+
+A DuckDB connection is not safe to share between threads: the workspace's own methods take
+its lock, and readers (engines, the dashboard) get a cursor of their own per call from
+:attr:`Workspace.catalog`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from .. import schema
+from ..errors import WorkspaceError
+from .catalog import DuckDBCatalog
+from .staging import (
+    ImportSummary,
+    ProgressFn,
+    StagingContext,
+    TableCounts,
+    no_progress,
+    validate,
+)
+
+__all__ = ["ImportSummary", "TableCounts", "Workspace", "workspace_status"]
+
+class Workspace:
+    """A DuckDB file with the canonical tables (see :mod:`aovlab.schema`).
+
+    >>> ws = Workspace(":memory:")
+    >>> ws.count("orders")
+    0
+    """
+
+    def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
+            #: layers read through :attr:`catalog` (a cursor per call) instead.
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(
+                f"cannot open workspace {self.path}: {exc}",
+                fix="close other programs using it, or pass another --workspace path",
+            ) from exc
+        if not read_only:
+            self._create()
+        self._check_version()
+        self.catalog = DuckDBCatalog(self.con, self.path, self._lock)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _create(self) -> None:
+        with self._lock:
+            for table in schema.TABLES.values():
+                self.con.execute(table.ddl())
+            self.con.execute(schema.IMPORTS_DDL)
+            self.con.execute(schema.META_DDL)
+            self.con.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                [str(schema.SCHEMA_VERSION)],
+            )
+
+    def _check_version(self) -> None:
+        try:
+            row = self.con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except duckdb.CatalogException as exc:
+            raise WorkspaceError(
+                f"{self.path} is not an aovlab workspace (no meta table)",
+                fix="point --workspace at a file created by 'aovlab import'",
+            ) from exc
+        if row is None or int(row[0]) != schema.SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.path} has schema version {row[0] if row else '?'}; "
+                f"this aovlab needs {schema.SCHEMA_VERSION}",
+                fix="re-import your data into a new workspace",
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one thread's use, under the workspace lock."""
+        with self._lock:
+            cur = self.con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    # -- reading ---------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        if table not in schema.TABLES:
+            raise KeyError(table)
+        with self._lock:
+            return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def table(self, name: str):  # -> pyarrow.Table
+        """A canonical table as Arrow (small tables; use :mod:`aovlab.engines` for queries)."""
+        if name not in schema.TABLES and name != "imports":
+            raise KeyError(name)
+        with self._lock:
+            return self.con.execute(f"SELECT * FROM {name}").to_arrow_table()
+
+    def imports(self) -> list[dict]:
+        with self._lock:
+            rows = self.con.execute(
+                "SELECT import_id, imported_at, format, files, summary FROM imports ORDER BY 1"
+            ).fetchall()
+        return [
+            {"import_id": r[0], "imported_at": r[1], "format": r[2], "files": r[3],
+             "summary": json.loads(r[4])}
+            for r in rows
+        ]
+
+    # -- writing ---------------------------------------------------------------------------
+    def run_import(
+        self,
+        fmt: str,
+        files: list[str],
+        stage: Callable[[StagingContext], None],
+        progress: ProgressFn = no_progress,
+    ) -> ImportSummary:
+        """Stage with ``stage(ctx)`` and merge, all in one transaction; roll back on any error."""
+        summary = ImportSummary(format=fmt, files=files)
+        with self._lock:
+            con = self.con
+            con.execute("BEGIN TRANSACTION")
+            ctx = StagingContext(con, summary, progress)
+            try:
+                stage(ctx)
+                progress("validating")
+                validate(con, ctx.staged)
+                progress("writing")
+                self._merge_staged(con, ctx.staged, summary)
+                self._log(con, summary)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                ctx.close()
+        return summary
+
+    def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],
+                      summary: ImportSummary) -> None:
+        for name in staged:
+            table = schema.TABLES[name]
+            stage = f"stage_{name}"
+            cols = ", ".join(table.column_names)
+            on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+            # Money sums differ in the last bit with summation order; that is not a change.
+            same = " AND ".join(
+                f"(t.{c} IS NOT DISTINCT FROM s.{c} OR abs(t.{c} - s.{c}) <= "
+                f"1e-9 * greatest(1, abs(t.{c})))" if table.column(c).type == "DOUBLE"
+                else f"t.{c} IS NOT DISTINCT FROM s.{c}"
+                for c in table.column_names
+            )
+            staged, present, identical = con.execute(
+                f"SELECT count(*), count(t.{table.key[0]}), "
+                f"count(*) FILTER (WHERE t.{table.key[0]} IS NOT NULL AND {same}) "
+                f"FROM {stage} s LEFT JOIN {name} t ON {on}"
+            ).fetchone()
+            con.execute(
+                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {stage} s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"
+            )
+            summary.tables[name] = TableCounts(
+                staged=staged, added=staged - present, already_present=identical,
+                changed=present - identical,
+            )
+            if present - identical:
+                summary.notes.append(
+                    f"{present - identical} {name} rows have a key already in the workspace "
+                    "with different values; the workspace keeps its version"
+                )
+
+    def _log(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
+        next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+        summary.import_id = next_id
+        con.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
+            [next_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
+             json.dumps(summary.to_dict(), default=str)],
+        )
+
+
+def workspace_status(ws: Workspace) -> dict:
+    """Rows per table, orders by status and currency, and the import log, as frames."""
+    import pandas as pd
+
+    with ws.cursor() as cur:
+        tables = pd.DataFrame(
+            [{"table": t, "rows": cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]}
+             for t in schema.TABLES])
+        orders = cur.execute(
+            "SELECT status, currency, count(*) AS orders, min(order_date) AS first_date, "
+            "max(order_date) AS last_date, sum(gross_sales - discounts) AS net_sales "
+            "FROM orders GROUP BY ALL ORDER BY status, currency").df()
+        imports = cur.execute(
+            "SELECT import_id, imported_at, format, files, "
+            "CAST(json_extract(summary, '$.orders_added') AS BIGINT) AS orders_added, "
+            "CAST(json_extract(summary, '$.lines_added') AS BIGINT) AS lines_added "
+            "FROM imports ORDER BY import_id").df()
+    return {"tables": tables, "orders": orders, "imports": imports}
