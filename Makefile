@@ -21,10 +21,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	./scripts/ensure-java.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/kpis.py

@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     ok = summary.orders_added == m.n_orders and summary.lines_added == m.n_lines
 
     # 3. KPIs -------------------------------------------------------------------------------
-    k = phase("kpis(period=month)", lambda: aovlab.kpis(ws, period="month"))
+    k = phase("kpis(period=month)", lambda: aovlab.kpis(ws, period="month").table)
     print(k[["period", "orders", "revenue", "aov", "median", "customers",
              "repeat_customer_rate"]].tail(3).to_string(index=False), flush=True)
     ok = ok and int(k["orders"].sum()) == ws.con.execute(
         "SELECT count(*) FROM orders WHERE status IN ('placed', 'refunded')").fetchone()[0]
     kc = phase("kpis(by=channel, period=month)",
-               lambda: aovlab.kpis(ws, by=["channel"], period="month"))
+               lambda: aovlab.kpis(ws, by=["channel"], period="month").table)
     report["kpi_rows"] = [len(k), len(kc)]
     ws.close()
     sampler.stop()

@@ -7,7 +7,7 @@ The store is generated once with :mod:`aovlab.synthetic` (orders only) and cache
 ``benchmarks/_work/`` (Parquet files plus an imported workspace). Every contender computes
 the same outputs for ``by=["channel"], period="month"``, net definition:
 
-* ``aovlab``: ``aovlab.kpis(ws, by=["channel"], period="month")``.
+* ``aovlab``: ``aovlab.kpis(ws, by=["channel"], period="month").table``.
 * ``duckdb-sql``: one hand-written SQL statement on the same workspace connection.
 * ``pandas``/``polars``: the orders read from the same Parquet files; the read is timed
   and reported separately and is *not* part of the compute time.
@@ -483,7 +483,7 @@ def isolated(args) -> int:
     if name in ("aovlab", "duckdb-sql"):
         ws = aovlab.Workspace(db, read_only=True)
         ws.con.execute("SET enable_progress_bar = false")
-        fn = (lambda: aovlab.kpis(ws, by=["channel"], period="month")) if name == "aovlab" \
+        fn = (lambda: aovlab.kpis(ws, by=["channel"], period="month").table) if name == "aovlab" \
             else (lambda: run_sql(ws))
     else:
         reader, runner = {"pandas": (read_pandas, run_pandas),
@@ -527,7 +527,8 @@ def code_version() -> str:
     import subprocess
 
     root = HERE.parent
-    files = ["src/aovlab/kpis.py", "src/aovlab/metrics.py"]
+    files = ["src/aovlab/analyses", "src/aovlab/metrics", "src/aovlab/stats",
+             "src/aovlab/query", "src/aovlab/engines"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                               capture_output=True, text=True, check=True).stdout.strip()
@@ -535,8 +536,9 @@ def code_version() -> str:
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    digest = hashlib.sha1(b"".join((root / f).read_bytes() for f in files)).hexdigest()[:10]
-    return f"{head}{' + uncommitted kpis/metrics' if dirty else ''} (sha1 {digest})"
+    sources = sorted(p for f in files for p in (root / f).rglob("*.py"))
+    digest = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:10]
+    return f"{head}{' + uncommitted analysis code' if dirty else ''} (sha1 {digest})"
 
 
 def machine() -> dict:
@@ -579,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     threads, mem_limit = ws.con.execute(
         "SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
     print(f"duckdb threads={threads} memory_limit={mem_limit}", flush=True)
-    contenders = {"aovlab": lambda: aovlab.kpis(ws, by=["channel"], period="month")}
+    contenders = {"aovlab": lambda: aovlab.kpis(ws, by=["channel"], period="month").table}
     if "duckdb-sql" in args.only:
         contenders["duckdb-sql"] = lambda: run_sql(ws)
     frames: dict[str, object] = {}

@@ -163,7 +163,8 @@ def _import_signature() -> inspect.Signature:
         inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, default="generic",
                           annotation=Annotated[str, typer.Option("--format", "-f", help=(
                               "Source format: " + "; ".join(
-                                  f"{i.name} = {i.help}" for i in IMPORT_FORMATS.values())))]),
+                                  f"{i.name} ({i.help.rstrip('.')})"
+                                  for i in IMPORT_FORMATS.values()) + "."))]),
         inspect.Parameter("workspace", inspect.Parameter.KEYWORD_ONLY,
                           default=Path("aovlab.duckdb"), annotation=Workspace_),
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..errors import EngineError
-from ..storage import Catalog
+from ..storage.catalog import Catalog
 
 ENGINES = ("duckdb", "spark")
 

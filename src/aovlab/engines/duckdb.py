@@ -6,9 +6,11 @@ on a fresh cursor of the catalog, so one engine can serve several threads at onc
 
 from __future__ import annotations
 
+import threading
+
 import ibis
 
-from ..storage import Catalog
+from ..storage.catalog import Catalog
 
 
 class DuckDBEngine:
@@ -19,8 +21,13 @@ class DuckDBEngine:
         self._schema_cursor = None
         self._backend = None
         self._tables: dict[str, object] = {}
+        self._lock = threading.Lock()  # the schema cursor is one connection: one user at a time
 
     def table(self, name: str):
+        with self._lock:
+            return self._table(name)
+
+    def _table(self, name: str):
         if name not in self._tables:
             if self._backend is None:
                 # Only reads table schemas; kept for the expressions' lifetime.

@@ -15,7 +15,7 @@ import ibis
 
 from .. import schema
 from ..errors import EngineError
-from ..storage import Catalog
+from ..storage.catalog import Catalog
 
 _SESSION = None
 

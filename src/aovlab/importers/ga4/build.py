@@ -53,6 +53,15 @@ def stage_traffic(ctx: StagingContext) -> None:
 
 
 def stage_orders(ctx: StagingContext) -> None:
+    """One order per transaction id (first purchase event), with its items as lines."""
+    _keep_purchases(ctx)
+    _items(ctx)
+    _emit_lines(ctx)
+    _emit_orders(ctx)
+
+
+def _keep_purchases(ctx: StagingContext) -> None:
+    """raw_ga4_kept: the first purchase event per transaction id; the rest counted."""
     con, summary = ctx.con, ctx.summary
     no_id, dup = con.execute(
         f"""
@@ -85,6 +94,11 @@ def stage_orders(ctx: StagingContext) -> None:
     if null_revenue:
         summary.notes.append(f"{null_revenue} purchases have no purchase_revenue_in_usd; "
                              "imported with revenue 0")
+
+
+def _items(ctx: StagingContext) -> None:
+    """raw_ga4_items: the kept purchases' items, placeholders without revenue flagged."""
+    con, summary = ctx.con, ctx.summary
     placeholder = (f"coalesce(nullif(trim(it.item_id), ''), '{NOT_SET}') = '{NOT_SET}' AND "
                    f"coalesce(nullif(trim(it.item_name), ''), '{NOT_SET}') = '{NOT_SET}'")
     no_revenue = "coalesce(it.revenue, 0) = 0 AND coalesce(it.price, 0) = 0"
@@ -102,9 +116,13 @@ def stage_orders(ctx: StagingContext) -> None:
     if dropped:
         summary.skipped[SKIP_PLACEHOLDER] = dropped
 
-    def text(expr: str) -> str:
-        return f"CASE WHEN trim({expr}) IN ('', '{NOT_SET}') THEN NULL ELSE {expr} END"
 
+def _text(expr: str) -> str:
+    return f"CASE WHEN trim({expr}) IN ('', '{NOT_SET}') THEN NULL ELSE {expr} END"
+
+
+def _emit_lines(ctx: StagingContext) -> None:
+    text = _text
     ctx.emit(
         "order_lines", f"""
         SELECT f._file, i._row, i.transaction_id AS order_id,
@@ -121,6 +139,9 @@ def stage_orders(ctx: StagingContext) -> None:
         WHERE NOT i._drop
         """
     )
+
+
+def _emit_orders(ctx: StagingContext) -> None:
     ctx.emit(
         "orders", """
         SELECT f._file, p._row, p.transaction_id AS order_id, 'ga4' AS source,

@@ -80,7 +80,7 @@ from ...errors import InputError, Location
 from ...storage import StagingContext
 from ..base import Importer, option, register
 from ..reading import check_timezone
-from .build import build, notes
+from .build import build, classify, notes
 from .reading import load
 from .rules import _File
 
@@ -131,10 +131,8 @@ class Shopify(Importer):
         return currency
 
     def check(self, ctx: StagingContext, files: list[_File], opts: ShopifyOptions) -> None:
-        """Every file's values and layout are checked as it is read (see reading.load)."""
-
-    def build(self, ctx: StagingContext, files: list[_File], opts: ShopifyOptions) -> None:
-        currency = self._currency(opts, [f.path for f in files])
+        """Values and layout are checked as each file is read (reading.load); here each
+        order's Total is classified against Subtotal, Shipping and Taxes."""
         # Orders whose Total matches no exact rule follow the import's majority (docstring).
         top, inc = ctx.one(
             "SELECT coalesce(sum(top), 0), coalesce(sum(inc), 0) FROM ("
@@ -142,8 +140,12 @@ class Shopify(Importer):
                                  f"count(*) FILTER (WHERE _exact = 'inc' AND taxes > 0) AS inc "
                                  f"FROM {f.raw}_o" for f in files) + ")")
         for f in files:
-            build(ctx.con, f, "top" if top > inc else "inc", currency=currency,
-                  order_prefix=opts.order_prefix)
+            classify(ctx.con, f, "top" if top > inc else "inc")
+
+    def build(self, ctx: StagingContext, files: list[_File], opts: ShopifyOptions) -> None:
+        currency = self._currency(opts, [f.path for f in files])
+        for f in files:
+            build(ctx.con, f, currency=currency, order_prefix=opts.order_prefix)
         ctx.execute("CREATE OR REPLACE TEMP TABLE raw_shopify_all AS "
                     + " UNION ALL BY NAME ".join(f"SELECT * FROM {f.raw}_orders" for f in files))
         ctx.emit("orders", "raw_shopify_all")

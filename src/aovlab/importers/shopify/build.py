@@ -9,9 +9,8 @@ from ..reading import sql_str
 from .rules import _LINE_ROW, EPS, _File
 
 
-def build(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str, *,
-           currency: str | None, order_prefix: str) -> None:
-    """``…_orders`` and ``…_lines`` of one file, in canonical columns (+ helpers)."""
+def classify(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str) -> None:
+    """``…_c``: each order's tax mode and case (module docstring); refuse case 6."""
     raw = f.raw
     rest = "(total - subtotal)"
     ship, tax, duty = "coalesce(shipping, 0)", "coalesce(taxes, 0)", "coalesce(duties, 0)"
@@ -42,6 +41,11 @@ def build(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str, *,
             fix="Shopify's Total is Subtotal + Shipping (+ Taxes when charged on top); check "
                 "the export or correct the amounts")
 
+
+def build(con: duckdb.DuckDBPyConnection, f: _File, *, currency: str | None,
+          order_prefix: str) -> None:
+    """``…_orders`` and ``…_lines`` of one file, in canonical columns (+ helpers)."""
+    raw = f.raw
     status = """CASE
         WHEN contains(lower(coalesce(o.gateway, '')), 'bogus')
           OR regexp_matches(lower(coalesce(o.tags, '')), '(^|,)\\s*test\\s*(,|$)') THEN 'test'
