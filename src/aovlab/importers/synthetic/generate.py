@@ -309,6 +309,45 @@ def _prepare_dir(out: Path, lines: bool) -> None:
         (out / "order_lines").mkdir(parents=True, exist_ok=True)
 
 
+def _write_chunks(out: Path, plan: _Plan, chunk_ss: list, chunk_orders: int, *, lines: bool,
+                  progress: Callable[[str], None] | None) -> int:
+    """Draw and write every chunk; return the number of lines written."""
+    n_orders = plan.n_orders
+    n_chunks = len(chunk_ss)
+    n_lines_total = 0
+    # Parquet encoding (pyarrow, GIL released) of chunk c overlaps generating chunk c + 1;
+    # at most one chunk waits to be written, so memory stays at about two chunks.
+    writer = ThreadPoolExecutor(max_workers=1)
+    pending: list[Future] = []
+
+    def write(table: pa.Table, dest: Path) -> None:
+        pq.write_table(table, dest, compression="zstd")
+
+    for c in range(n_chunks):
+        rng = np.random.Generator(np.random.PCG64(chunk_ss[c]))
+        lo, hi = c * chunk_orders, min((c + 1) * chunk_orders, n_orders)
+        d = _draw_orders(plan, rng, lo, hi)
+        _draw_lines(plan, rng, d)
+        _draw_money(plan, rng, d)
+        d["order_ids"] = _ids("O", d["idx"] + 1, 9)
+        orders = _orders_table(d)
+        for f in pending:
+            f.result()
+        pending = [writer.submit(write, orders, out / "orders" / f"{c:05d}.parquet")]
+        if lines:
+            pending.append(writer.submit(write, _lines_table(plan, d),
+                                         out / "order_lines" / f"{c:05d}.parquet"))
+        n_lines_total += d["total_lines"]
+        del orders, d
+        if progress:
+            progress(f"chunk {c + 1}/{n_chunks}: {hi:,} orders, {n_lines_total:,} lines")
+
+    for f in pending:
+        f.result()
+    writer.shutdown()
+    return n_lines_total
+
+
 def write_orders(
     path_dir: str | Path,
     n_orders: int,
@@ -343,37 +382,8 @@ def write_orders(
     if lines:
         pq.write_table(_products_table(plan.cat), out / "products.parquet", compression="zstd")
 
-    n_lines_total = 0
-    # Parquet encoding (pyarrow, GIL released) of chunk c overlaps generating chunk c + 1;
-    # at most one chunk waits to be written, so memory stays at about two chunks.
-    writer = ThreadPoolExecutor(max_workers=1)
-    pending: list[Future] = []
-
-    def write(table: pa.Table, dest: Path) -> None:
-        pq.write_table(table, dest, compression="zstd")
-
-    for c in range(n_chunks):
-        rng = np.random.Generator(np.random.PCG64(chunk_ss[c]))
-        lo, hi = c * chunk_orders, min((c + 1) * chunk_orders, n_orders)
-        d = _draw_orders(plan, rng, lo, hi)
-        _draw_lines(plan, rng, d)
-        _draw_money(plan, rng, d)
-        d["order_ids"] = _ids("O", d["idx"] + 1, 9)
-        orders = _orders_table(d)
-        for f in pending:
-            f.result()
-        pending = [writer.submit(write, orders, out / "orders" / f"{c:05d}.parquet")]
-        if lines:
-            pending.append(writer.submit(write, _lines_table(plan, d),
-                                         out / "order_lines" / f"{c:05d}.parquet"))
-        n_lines_total += d["total_lines"]
-        del orders, d
-        if progress:
-            progress(f"chunk {c + 1}/{n_chunks}: {hi:,} orders, {n_lines_total:,} lines")
-
-    for f in pending:
-        f.result()
-    writer.shutdown()
+    n_lines_total = _write_chunks(out, plan, chunk_ss, chunk_orders, lines=lines,
+                                  progress=progress)
     store = SyntheticStore(
         path=str(out), n_orders=n_orders, n_lines=n_lines_total if lines else 0,
         n_customers=n_customers, seed=seed,
