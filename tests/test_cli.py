@@ -64,7 +64,12 @@ def test_explain_histogram_status(shop):
     res = aovlab("explain", "-w", "ws.duckdb", "--base", "2024-01-01:2024-01-31",
                  "--compare", "2024-02-01:2024-02-29", "--by", "channel", cwd=shop)
     assert res.returncode == 0, res.stderr
-    assert "mix" in res.stdout and "rate" in res.stdout
+    assert "mix (channel shares moved)" in res.stdout and "rate" in res.stdout
+    res = aovlab("explain", "-w", "ws.duckdb", "--base", "2024-01-01:2024-01-31",
+                 "--compare", "2024-02-01:2024-02-29", "--by", "customer_type", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    assert "mix (customer_type shares moved)" in res.stdout
+    assert "Top customer_type contributors" in res.stdout
     res = aovlab("histogram", "-w", "ws.duckdb", "--bins", "5", cwd=shop)
     assert res.returncode == 0 and "outlier" in res.stdout
     res = aovlab("status", "-w", "ws.duckdb", cwd=shop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -185,3 +186,77 @@ def test_architecture_doc_matches_the_contracts():
     assert packages == set(listed)
     for name in listed:
         assert f"## {name} — `aovlab/{name}/`" in doc
+
+
+def test_explain_takes_the_dimension_of_its_selection(tiny_ws):
+    sel = Selection.of(by="customer_type")
+    x = explain(tiny_ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29", sel)
+    assert x.dimension == "customer_type" and "customer_type" in x.segments.columns
+    assert explain(tiny_ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29").dimension \
+        == "channel"
+
+
+def test_with_replaces_and_clears():
+    sel = Selection.of(currency="EUR", period="month", filters={"channel": "web"})
+    cleared = sel.with_(currency=None, period=None, filters={"country": "DE"})
+    assert cleared.currency is None and cleared.period is None
+    assert cleared.filters == (("country", "DE"),)
+    assert sel.with_(by="country").currency == "EUR"
+
+
+def test_unknown_engine_is_an_engine_error(tiny_ws):
+    from aovlab import EngineError
+
+    with pytest.raises(EngineError, match="unknown engine"):
+        kpis(tiny_ws, engine="oracle")
+
+
+def test_tables_are_checked_in_schema_order(tmp_path):
+    """A lines file with a bad status and a bad line type: the order's status is named."""
+    from aovlab import InputError
+
+    p = tmp_path / "lines.csv"
+    p.write_text("order_id,created_at,quantity,unit_price,status,line_type,currency\n"
+                 "a1,2024-01-01 10:00,1,5,weird,product,EUR\n"
+                 "a1,2024-01-01 10:00,1,5,,nonsense,EUR\n")
+    with pytest.raises(InputError, match="unknown order status"):
+        import_files(Workspace(":memory:"), p, "generic", mapping={"kind": "lines"})
+    ok = tmp_path / "ok.csv"
+    ok.write_text("order_id,created_at,quantity,unit_price,currency\n"
+                  "a1,2024-01-01 10:00,1,5,EUR\n")
+    s = import_files(Workspace(":memory:"), ok, "generic", mapping={"kind": "lines"})
+    assert list(s.tables) == ["orders", "order_lines"]
+
+
+def test_json_is_safe_for_every_value():
+    import math
+    from decimal import Decimal
+
+    import numpy as np
+    import pandas as pd
+
+    from aovlab.analyses.result import _plain
+
+    assert _plain(np.datetime64("2024-01-10T00:00:00")) == "2024-01-10"
+    assert _plain(pd.NaT) is None and _plain(pd.NA) is None and _plain(math.nan) is None
+    assert _plain(Decimal("1.25")) == 1.25
+    assert _plain(np.array([1.0, np.nan])) == [1.0, None]
+    assert _plain(pd.Timestamp("2024-01-10 10:00", tz="UTC")) == "2024-01-10T10:00:00+00:00"
+    json.dumps(_plain({"a": np.int64(3), "b": [np.float32(0.5)]}))
+
+
+def test_old_synthetic_import_path_still_works():
+    from aovlab.synthetic import import_synthetic, write_orders
+
+    assert callable(write_orders) and callable(import_synthetic)
+
+
+def test_category_ties_go_to_the_first_name():
+    ws = Workspace(":memory:")
+    lines = pd.DataFrame({
+        "order_id": ["t1", "t1", "t2", "t2"], "created_at": "2024-05-01 10:00",
+        "quantity": [1, 1, 2, 1], "unit_price": [10.0, 10.0, 5.0, 20.0],
+        "category": ["toys", "books", "toys", "garden"]})
+    import_frame(ws, lines, kind="lines", currency="EUR")
+    k = kpis(ws, by=["category"]).table.set_index("category")
+    assert k.orders.to_dict() == {"books": 1, "garden": 1}  # t1 ties books/toys; t2 garden

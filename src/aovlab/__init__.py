@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import synthetic
 from .analyses import (
     Explanation,
     Histogram,
@@ -33,7 +34,7 @@ from .errors import (
     NoDataError,
     WorkspaceError,
 )
-from .importers import FORMATS, import_files, import_frame, synthetic
+from .importers import FORMATS, import_files, import_frame
 from .query import Selection
 from .schema import DEFAULT_DEFINITION, DEFINITIONS, get_definition
 from .storage import Catalog, ImportSummary, Workspace, workspace_status

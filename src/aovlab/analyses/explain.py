@@ -90,8 +90,11 @@ def _period_stats(eng, sel: Selection, tag: str) -> dict[str, Any]:
     facts = metrics.order_facts(eng, sel, period=None)
     expr, _ = metrics.kpi_stats(facts, [], OrderStats, CustomerStats, [], 0)
     total = metrics.rows(eng.execute(expr))[0]
-    require_orders(int(total["orders"] or 0), f"the {tag} period {sel.start}..{sel.end}")
-    require_one_currency(int(total["currencies"]), sel.with_(by=()))
+    require_orders(int(total["orders"] or 0), f"the {tag} period {sel.start}..{sel.end}",
+                   fix="choose periods that hold orders ('aovlab kpis --period month' shows "
+                       "them), or widen --status and --where")
+    require_one_currency(int(total["currencies"]), sel.with_(by=()),
+                         fix="choose one with --currency EUR")
     segs = metrics.rows(eng.execute(metrics.order_stats(facts, [dim], OrderStats)))
     t_expr = metrics.traffic_stats(eng, sel, TrafficStats, by=(), period=None)
     traffic = TrafficStats.from_row(metrics.rows(eng.execute(t_expr))[0]) if t_expr is not None \
@@ -114,7 +117,8 @@ def explain(
 ) -> Explanation:
     """Decompose the AOV change from ``base`` to ``compare`` (each ``(start, end)`` or
     ``"START:END"``) across the selection's dimension (``by``, default channel)."""
-    options.setdefault("by", "channel")  # type: ignore[typeddict-item]
+    if "by" not in options and not (selection is not None and selection.by):
+        options["by"] = "channel"  # type: ignore[typeddict-item]
     sel = Selection.of(selection, **options)
     if len(sel.by) != 1:
         raise DefinitionError(f"explain splits by one dimension, got {list(sel.by)}",

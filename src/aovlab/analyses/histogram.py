@@ -58,7 +58,8 @@ def histogram(
     row = metrics.rows(eng.execute(metrics.order_stats(facts, [], OrderStats, [0.25, 0.75])))[0]
     o = OrderStats.from_row(row)
     require_orders(o.orders)
-    require_one_currency(int(row["currencies"]), sel.with_(by=()))
+    require_one_currency(int(row["currencies"]), sel.with_(by=()),
+                         fix="choose one with --currency EUR")
     q1, q3 = (float(x) for x in row["quantiles"])
     fence = q3 + fence_k * (q3 - q1)
     lo, hi = o.min_value, min(o.max_value, fence)

@@ -13,23 +13,38 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
 def _plain(v: Any) -> Any:
-    """A JSON-safe value: NaN → None, dates → ISO text, numpy scalars → Python."""
-    if hasattr(v, "item") and not isinstance(v, list | dict | tuple):
+    """A JSON-safe value: NaN, NaT and NA → None, dates → ISO text, numbers → Python."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | np.ndarray):
+        return [_plain(x) for x in v]
+    if v is None or v is pd.NaT or v is pd.NA:
+        return None
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+        if v is pd.NaT:
+            return None
+    if isinstance(v, pd.Timestamp):
+        # a date at midnight without a zone is a calendar date: write it as one
+        if v.tzinfo is None and v == v.normalize():
+            return v.date().isoformat()
+        return v.isoformat()
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        v = float(v)
+    if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
-    if isinstance(v, datetime | date | pd.Timestamp):
-        return v.isoformat()
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
     return v
 
 

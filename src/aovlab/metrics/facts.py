@@ -90,4 +90,8 @@ def main_category(engine):
     per = lines.group_by(["order_id", "category"]).aggregate(
         v=(lines.quantity * lines.unit_price).sum())
     per = per.mutate(category=per.category.fill_null(schema.NOT_SET))
-    return per.group_by("order_id").aggregate(category=per.category.argmax(per.v))
+    # Ties (two categories with the same value) go to the alphabetically first, so that
+    # every run and every engine puts the order in the same category.
+    w = ibis.window(group_by=per.order_id, order_by=[ibis.desc(per.v), per.category])
+    ranked = per.mutate(_rank=ibis.row_number().over(w))
+    return ranked.filter(ranked._rank == 0).select("order_id", "category")

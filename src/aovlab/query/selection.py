@@ -14,7 +14,7 @@ from datetime import date
 from typing import TypedDict
 
 from .. import schema
-from ..errors import CurrencyMixError, DefinitionError, NoDataError
+from ..errors import CurrencyMixError, DefinitionError, EngineError, NoDataError
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 #: Dimensions an order can be grouped by, and where they come from.
@@ -55,8 +55,11 @@ class Selection:
 
     @classmethod
     def of(cls, base: Selection | None = None, **options: object) -> Selection:
-        """A validated selection from keywords (see :class:`SelectionOptions`), optionally
-        overriding those of ``base``."""
+        """A validated selection from keywords (see :class:`SelectionOptions`).
+
+        With ``base``, the keywords given replace its settings, ``None`` included (so
+        ``currency=None`` clears a currency); ``filters`` replace the base's filters.
+        """
         unknown = sorted(set(options) - set(SelectionOptions.__annotations__))
         if unknown:
             raise DefinitionError(f"unknown selection setting(s) {unknown}",
@@ -66,11 +69,11 @@ class Selection:
                        "statuses": base.statuses, "currency": base.currency,
                        "filters": dict(base.filters), "by": base.by, "period": base.period,
                        "engine": base.engine}
-            options = {**current, **{k: v for k, v in options.items() if v is not None}}
+            options = {**current, **options}
         return _build(**options)
 
     def with_(self, **changes: object) -> Selection:
-        """A copy with ``changes`` (validated like :meth:`of`)."""
+        """A copy with ``changes`` (validated like :meth:`of`; ``None`` clears)."""
         return Selection.of(self, **changes)
 
     @property
@@ -98,6 +101,7 @@ def _build(definition: object = None, start: object = None, end: object = None,
            filters: Mapping[str, str] | None = None, by: Sequence[str] | str = (),
            period: str | None = None, engine: object = "duckdb") -> Selection:
     d = schema.get_definition(definition)  # type: ignore[arg-type]
+    engine = "duckdb" if engine is None else engine
     st = tuple(statuses or schema.COUNTED_STATUSES)
     bad = [s for s in st if s not in schema.STATUSES]
     if bad:
@@ -113,7 +117,7 @@ def _build(definition: object = None, start: object = None, end: object = None,
     if s and e and s > e:
         raise DefinitionError(f"start {s} is after end {e}", fix="swap --start and --end")
     if isinstance(engine, str) and engine.lower() not in ("duckdb", "spark"):
-        raise DefinitionError(f"unknown engine {engine!r}", fix="use duckdb or spark")
+        raise EngineError(f"unknown engine {engine!r}", fix="use one of duckdb, spark")
     return Selection(d, s, e, st, currency.strip().upper() if currency else None, flt,
                      grouping, period, engine.lower() if isinstance(engine, str) else engine)
 
@@ -154,21 +158,22 @@ def parse_range(value: object, what: str) -> tuple[date, date]:
     return start, end
 
 
-def require_orders(orders: int, what: str = "the selection") -> None:
-    """No data: the one message every analysis gives."""
+def require_orders(orders: int, what: str = "the selection", *, fix: str | None = None) -> None:
+    """No data: the one guard every analysis applies (``fix`` for analysis-specific advice)."""
     if orders == 0:
         raise NoDataError(f"no orders match {what}",
-                          fix="check --start/--end, --currency, filters and statuses; "
-                              "'aovlab status' shows what the workspace holds")
+                          fix=fix or "check --start/--end, --currency, --where and --status; "
+                                     "'aovlab status' shows what the workspace holds")
 
 
-def require_one_currency(currencies: int | Sequence[str], sel: Selection) -> None:
+def require_one_currency(currencies: int | Sequence[str], sel: Selection, *,
+                         fix: str | None = None) -> None:
     """Sums across currencies are meaningless unless the result is split by currency."""
     n = currencies if isinstance(currencies, int) else len(set(currencies))
     if n > 1 and "currency" not in sel.by:
         raise CurrencyMixError(
             "the selection mixes currencies; sums across currencies are meaningless",
-            fix="add --by currency, or choose one with --currency EUR")
+            fix=fix or "add --by currency, or choose one with --currency EUR")
 
 
 __all__ = ["DERIVED_DIMENSIONS", "DIMENSIONS", "ORDER_DIMENSIONS", "PERIODS",

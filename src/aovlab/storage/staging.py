@@ -169,9 +169,16 @@ def _check_reference(con: duckdb.DuckDBPyConnection, rule: schema.References, st
                          fix=rule.fix)
 
 
+def in_schema_order(staged: list[str]) -> list[str]:
+    return [t for t in schema.TABLES if t in staged]
+
+
 def validate(con: duckdb.DuckDBPyConnection, staged: list[str]) -> None:
-    """Check the staged tables against the schema's declarations; raise on the first fault."""
-    for name in staged:
+    """Check the staged tables against the schema's declarations; raise on the first fault.
+
+    Tables are checked in schema order (orders first), whatever order they were staged in.
+    """
+    for name in in_schema_order(staged):
         table = schema.TABLES[name]
         stage = f"stage_{name}"
         _check_required(con, table, stage)

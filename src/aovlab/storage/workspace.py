@@ -30,6 +30,7 @@ from .staging import (
     ProgressFn,
     StagingContext,
     TableCounts,
+    in_schema_order,
     no_progress,
     validate,
 )
@@ -164,7 +165,7 @@ class Workspace:
 
     def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],
                       summary: ImportSummary) -> None:
-        for name in staged:
+        for name in in_schema_order(staged):
             table = schema.TABLES[name]
             stage = f"stage_{name}"
             cols = ", ".join(table.column_names)
