@@ -119,3 +119,52 @@ def test_cli_reference_is_current():
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_cli_docs.py"), "--check"],
                          capture_output=True, text=True)
     assert res.returncode == 0, "docs/cli.md is stale: run python scripts/gen_cli_docs.py"
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["kpis", "--bogus"], "No such option: --bogus"),
+    (["kpis", "-w", "ws.duckdb", "--trim", "abc"], "Invalid value for '--trim'"),
+    (["import"], "Missing argument"),
+    (["explain", "-w", "ws.duckdb"], "Missing option '--base'"),
+    (["nosuchcommand"], "No such command"),
+])
+def test_usage_errors_print_usage_not_a_traceback(shop, args, needle):
+    res = aovlab(*args, cwd=shop)
+    assert res.returncode == 2, res.stderr
+    assert needle in res.stderr and "Usage:" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_output_never_overwrites_the_workspace(shop):
+    before = (shop / "ws.duckdb").read_bytes()
+    for target in ("ws.duckdb", "ws.duckdb.wal"):
+        res = aovlab("kpis", "-w", "ws.duckdb", "-f", "csv", "-o", target, cwd=shop)
+        assert res.returncode == 2 and "is the workspace itself" in res.stderr
+    assert (shop / "ws.duckdb").read_bytes() == before
+    assert not (shop / "ws.duckdb.wal").exists()
+    (shop / "old.csv").write_text("keep me")
+    res = aovlab("kpis", "-w", "ws.duckdb", "-f", "csv", "-o", "old.csv", cwd=shop)
+    assert res.returncode == 2 and "--force" in res.stderr
+    assert (shop / "old.csv").read_text() == "keep me"
+    res = aovlab("kpis", "-w", "ws.duckdb", "-f", "csv", "-o", "old.csv", "--force", cwd=shop)
+    assert res.returncode == 0 and (shop / "old.csv").read_text().startswith("definition")
+    for target, needle in (("missing/k.csv", "does not exist"), (".", "is a folder")):
+        res = aovlab("histogram", "-w", "ws.duckdb", "-f", "csv", "-o", target, cwd=shop)
+        assert res.returncode == 2 and needle in res.stderr
+
+
+def test_data_and_messages_are_never_rich_markup(tmp_path):
+    df = tiny_orders()
+    df["channel"] = df["channel"].map({"web": "[/red]", "app": "[bold red]web"})
+    df.to_csv(tmp_path / "o.csv", index=False)
+    (tmp_path / "m.toml").write_text('kind = "orders"\ncurrency = "EUR"\n')
+    res = aovlab("import", "o.csv", "--mapping", "m.toml", "-w", "ws.duckdb", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = aovlab("kpis", "-w", "ws.duckdb", "--by", "channel", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "[/red]" in res.stdout and "[bold red]web" in res.stdout
+    (tmp_path / "nocol.toml").write_text('kind = "orders"\ncurrency = "EUR"\n')
+    (tmp_path / "nocol.csv").write_text("id,when\n1,2024-01-01\n")
+    res = aovlab("import", "nocol.csv", "--mapping", "nocol.toml", "-w", "ws.duckdb",
+                 cwd=tmp_path)
+    assert res.returncode == 2 and "under [columns]" in res.stderr, res.stderr

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from .. import __version__
 from ..errors import AovlabError
@@ -65,7 +66,9 @@ Engine_ = Annotated[str, typer.Option(
 Format_ = Annotated[str, typer.Option(
     "--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
 Output_ = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file instead of the terminal.")]
+    "--output", "-o", help="Write to this file instead of the terminal (never onto the "
+                           "workspace; an existing file only with --force).")]
+Force_ = Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")]
 
 
 def _filters(where: list[str] | None) -> dict[str, str]:
@@ -141,7 +144,7 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
 def _print_summary(summary, workspace: Path) -> None:
     from rich.table import Table
 
-    t = Table(title=f"Imported into {workspace} ({summary.format})")
+    t = Table(title=Text(f"Imported into {workspace} ({summary.format})"))
     for col in ("table", "rows in file(s)", "added", "already present", "kept (differs)"):
         t.add_column(col, justify="left" if col == "table" else "right")
     for name, c in summary.tables.items():
@@ -150,9 +153,9 @@ def _print_summary(summary, workspace: Path) -> None:
     console.print(t)
     console.print(f"source rows read: {summary.rows_read:,}")
     for reason, n in summary.skipped.items():
-        console.print(f"[yellow]skipped {n:,} rows: {reason}[/yellow]")
+        console.print(Text(f"skipped {n:,} rows: {reason}", style="yellow"))
     for note in summary.notes:
-        console.print(f"[yellow]note: {note}[/yellow]")
+        console.print(Text(f"note: {note}", style="yellow"))
 
 
 def _import_signature() -> inspect.Signature:
@@ -214,6 +217,7 @@ def kpis(
     engine: Engine_ = "duckdb",
     fmt: Format_ = "table",
     output: Output_ = None,
+    force: Force_ = False,
 ) -> None:
     """AOV, median, trimmed AOV, percentiles, customers, conversion and deltas."""
     from ..analyses import kpis as run
@@ -229,7 +233,7 @@ def kpis(
     df = kpi_columns(result, wanted, terminal=fmt == "table")
     title, caption = kpi_title(result)
     write(df, fmt, output, title=title, caption=caption,
-          console=console if output is None else None)
+          console=console if output is None else None, protect=[workspace], force=force)
 
 
 @app.command()
@@ -247,6 +251,7 @@ def histogram(
     engine: Engine_ = "duckdb",
     fmt: Format_ = "table",
     output: Output_ = None,
+    force: Force_ = False,
 ) -> None:
     """Order-value histogram with outliers flagged and their share of revenue."""
     from ..analyses import histogram as run
@@ -260,7 +265,7 @@ def histogram(
         ws.close()
     title, caption = histogram_title(h)
     write(h.table, fmt, output, title=title, caption=caption,
-          console=console if output is None else None)
+          console=console if output is None else None, protect=[workspace], force=force)
 
 
 @app.command()
@@ -278,6 +283,7 @@ def explain(
     engine: Engine_ = "duckdb",
     fmt: Format_ = "table",
     output: Output_ = None,
+    force: Force_ = False,
 ) -> None:
     """Why AOV changed: mix vs rate, units × price, traffic × conversion × AOV."""
     from ..analyses import explain as run
@@ -290,7 +296,8 @@ def explain(
     finally:
         ws.close()
     if fmt != "table":
-        write(x.segments.assign(definition=x.definition), fmt, output)
+        write(x.segments.assign(definition=x.definition), fmt, output, protect=[workspace],
+              force=force)
         return
     render_explanation(x, console, top)
 
@@ -343,19 +350,21 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except AovlabError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
+        # Messages quote the user's data: printed as plain text, never as Rich markup.
+        err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
         if exc.fix:
-            err.print(f"[bold]fix:[/bold] {exc.fix}", highlight=False)
+            err.print(Text.assemble(("fix: ", "bold"), exc.fix), highlight=False)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own message and code
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Usage errors (unknown option, bad value, missing argument) are the bundled click's
+        # exceptions (typer 0.29 vendors click): they print their usage and carry exit code 2.
+        if callable(getattr(exc, "show", None)) and isinstance(
+                getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -1,6 +1,6 @@
 """Renderers: results drawn in a terminal (Rich) or written to files; HTML comes next."""
 
-from .files import FORMATS, safe_cell, spreadsheet_safe, write
+from .files import FORMATS, check_output, safe_cell, spreadsheet_safe, write
 from .terminal import (
     KPI_TABLE_COLUMNS,
     histogram_title,
@@ -10,5 +10,6 @@ from .terminal import (
     rich_table,
 )
 
-__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "histogram_title", "kpi_columns", "kpi_title",
-           "render_explanation", "rich_table", "safe_cell", "spreadsheet_safe", "write"]
+__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_title", "kpi_columns",
+           "kpi_title", "render_explanation", "rich_table", "safe_cell", "spreadsheet_safe",
+           "write"]

@@ -6,7 +6,9 @@ are prefixed with an apostrophe (OWASP's CSV-injection advice); numbers are left
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -33,17 +35,57 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_output(output: str | Path, *, protect: Sequence[str | Path] = (),
+                 force: bool = False) -> Path:
+    """The output path, refused when writing there would destroy something.
+
+    Never the workspace (or its ``.wal``) the result was read from; an existing file only
+    with ``force``; a folder, a missing folder or an unwritable place is a clean error.
+    """
+    out = Path(output)
+    target = out.resolve()
+    for p in protect:
+        ws = Path(p).resolve()
+        if target in (ws, ws.with_name(ws.name + ".wal")):
+            raise AovlabError(f"--output {out} is the workspace itself",
+                              fix="write the result to another file, e.g. -o kpis.csv")
+    if out.is_dir():
+        raise AovlabError(f"--output {out} is a folder", fix="name a file inside it")
+    if not out.parent.exists():
+        raise AovlabError(f"the folder of --output {out} does not exist",
+                          fix=f"create {out.parent} first, or write elsewhere")
+    if out.exists() and not force:
+        raise AovlabError(f"--output {out} exists already",
+                          fix="add --force to replace it, or choose another name")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise AovlabError(f"--output {out} cannot be written (no permission)",
+                          fix="write to a folder you own")
+    return out
+
+
 def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None, *,
           title: str | None = None, caption: str | None = None,
-          console: Console | None = None) -> None:
-    """Render ``df`` as ``fmt`` to ``output`` (a path) or standard output."""
+          console: Console | None = None, protect: Sequence[str | Path] = (),
+          force: bool = False) -> None:
+    """Render ``df`` as ``fmt`` to ``output`` (a path) or standard output.
+
+    ``protect`` lists files that must not be overwritten (the workspace); an existing
+    ``output`` is replaced only with ``force`` (see :func:`check_output`).
+    """
     if fmt not in FORMATS:
         raise AovlabError(f"unknown output format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise AovlabError("Parquet output needs a file", fix="add --output result.parquet")
+    if output is not None:
+        output = check_output(output, protect=protect, force=force)
     if fmt == "table":
-        console = console or Console(file=open(output, "w") if output else None)  # noqa: SIM115
-        console.print(rich_table(df, title, caption, transpose=len(df) == 1))
+        if output is None:
+            (console or Console()).print(rich_table(df, title, caption,
+                                                    transpose=len(df) == 1))
+            return
+        with open(output, "w", encoding="utf-8") as fh:
+            Console(file=fh, width=160).print(rich_table(df, title, caption,
+                                                         transpose=len(df) == 1))
         return
     if fmt == "parquet":
         df.to_parquet(output, index=False)
@@ -55,4 +97,4 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8")

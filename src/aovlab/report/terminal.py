@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..analyses import Explanation, Histogram, KpiResult
 from ..errors import AovlabError
@@ -40,22 +41,29 @@ def _fmt(value: object, column: str) -> str:
 
 def rich_table(df: pd.DataFrame, title: str | None = None, caption: str | None = None,
                transpose: bool = False) -> Table:
-    """A Rich table; ``transpose`` shows one row per metric (for single-row results)."""
+    """A Rich table; ``transpose`` shows one row per metric (for single-row results).
+
+    Every cell, title and caption is plain text: values such as a channel named ``[/red]``
+    come from the user's data and must never be read as Rich markup.
+    """
+    plain_title = Text(title) if title is not None else None
+    plain_caption = Text(caption) if caption is not None else None
     if transpose and len(df) == 1:
-        t = Table(title=title, caption=caption, show_lines=False)
+        t = Table(title=plain_title, caption=plain_caption, show_lines=False)
         t.add_column("metric", style="bold")
         t.add_column("value", justify="right")
         row = df.iloc[0]
         for col in df.columns:
             v = row[col]
-            t.add_row(col, _fmt(v.item() if hasattr(v, "item") else v, col))
+            t.add_row(Text(str(col)), Text(_fmt(v.item() if hasattr(v, "item") else v, col)))
         return t
-    t = Table(title=title, caption=caption)
+    t = Table(title=plain_title, caption=plain_caption)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
-        t.add_column(col, justify="right" if numeric else "left", overflow="fold")
+        t.add_column(Text(str(col)), justify="right" if numeric else "left", overflow="fold")
     for _, row in df.iterrows():
-        t.add_row(*(_fmt(v.item() if hasattr(v, "item") else v, c) for c, v in row.items()))
+        t.add_row(*(Text(_fmt(v.item() if hasattr(v, "item") else v, c))
+                    for c, v in row.items()))
     return t
 
 
@@ -103,4 +111,4 @@ def render_explanation(x: Explanation, console: Console, top: int = 10) -> None:
     console.print(rich_table(x.top(top), title=f"Top {by} contributors"))
     console.print(rich_table(x.factors, title="Identities (effects add up to each change)"))
     for note in x.notes:
-        console.print(f"[yellow]note: {note}[/yellow]")
+        console.print(Text(f"note: {note}", style="yellow"))
