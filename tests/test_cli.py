@@ -168,3 +168,51 @@ def test_data_and_messages_are_never_rich_markup(tmp_path):
     res = aovlab("import", "nocol.csv", "--mapping", "nocol.toml", "-w", "ws.duckdb",
                  cwd=tmp_path)
     assert res.returncode == 2 and "under [columns]" in res.stderr, res.stderr
+
+
+def test_workspace_must_be_an_aovlab_file(shop, tmp_path):
+    import duckdb
+
+    (tmp_path / "orders.csv").write_bytes((shop / "orders.csv").read_bytes())
+    (tmp_path / "map.toml").write_bytes((shop / "map.toml").read_bytes())
+    data = (tmp_path / "orders.csv").read_bytes()
+    # an input file given as the workspace is refused and left as it was
+    res = aovlab("import", "orders.csv", "--mapping", "map.toml", "-w", "orders.csv",
+                 cwd=tmp_path)
+    assert res.returncode == 2 and "not a DuckDB database" in res.stderr
+    assert (tmp_path / "orders.csv").read_bytes() == data
+    # an unrelated DuckDB database gets no aovlab tables
+    con = duckdb.connect(str(tmp_path / "other.duckdb"))
+    con.execute("CREATE TABLE mine (x INTEGER)")
+    con.close()
+    for cmd in (["status"], ["import", "orders.csv", "--mapping", "map.toml"]):
+        res = aovlab(*cmd, "-w", "other.duckdb", cwd=tmp_path)
+        assert res.returncode == 2 and "not an aovlab workspace" in res.stderr
+    con = duckdb.connect(str(tmp_path / "other.duckdb"), read_only=True)
+    assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("mine",)]
+    con.close()
+    for ws, needle in (("missing/ws.duckdb", "does not exist"), (".", "is a folder")):
+        res = aovlab("import", "orders.csv", "--mapping", "map.toml", "-w", ws, cwd=tmp_path)
+        assert res.returncode == 2 and needle in res.stderr
+
+
+def test_failed_first_import_leaves_no_file(tmp_path):
+    (tmp_path / "bad.csv").write_text("order_id,created_at,gross_sales\na1,2024-01-01,abc\n")
+    (tmp_path / "m.toml").write_text('kind = "orders"\ncurrency = "EUR"\n')
+    res = aovlab("import", "bad.csv", "--mapping", "m.toml", "-w", "new.duckdb", cwd=tmp_path)
+    assert res.returncode == 2 and "cannot be read as a number" in res.stderr
+    assert not (tmp_path / "new.duckdb").exists()
+    assert not (tmp_path / "new.duckdb.wal").exists()
+
+
+def test_reading_commands_open_the_workspace_read_only(shop):
+    import duckdb
+
+    # a second reader in this process holds the file read-only: the CLI can still read it
+    held = duckdb.connect(str(shop / "ws.duckdb"), read_only=True)
+    try:
+        for cmd in (["kpis"], ["status"], ["histogram", "--bins", "3"]):
+            res = aovlab(*cmd, "-w", "ws.duckdb", cwd=shop)
+            assert res.returncode == 0, res.stderr
+    finally:
+        held.close()

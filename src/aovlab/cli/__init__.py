@@ -100,7 +100,9 @@ def _open(path: Path, *, create: bool = False):
         raise WorkspaceError(f"workspace {path} does not exist",
                              fix="run 'aovlab import FILE --format ...' first, or pass "
                                  "--workspace")
-    return Workspace(path)
+    # Commands that only read open the file read-only: they cannot change it, and they work
+    # on a read-only file or beside another reader.
+    return Workspace(path, read_only=not create)
 
 
 def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
@@ -118,7 +120,9 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
             f"the {importer.name} format takes no {flags}",
             fix="its options are: " + (", ".join("--" + a.replace("_", "-") for a in sorted(
                 accepted & set(option_fields()))) or "none"))
+    existed = workspace.exists()
     ws = _open(workspace, create=True)
+    ok = False
     try:
         # Import steps (reading, checking values, building orders, validating, writing) are
         # single DuckDB statements of unknown length: a pulsing bar with the step's name.
@@ -131,8 +135,12 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
                 bar.update(task, description=f"{step}: {', '.join(map(str, files))}")
 
             summary = import_files(ws, files, fmt, progress=progress, **given)
+        ok = True
     finally:
         ws.close()
+        if not ok and not existed:  # a first import that fails leaves no file behind
+            for p in (workspace, workspace.with_name(workspace.name + ".wal")):
+                p.unlink(missing_ok=True)
     if as_json:
         import json
 

@@ -48,21 +48,39 @@ class Workspace:
     def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        if self.path != ":memory:":
+            _check_path(Path(self.path))
         try:
             #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
             #: layers read through :attr:`catalog` (a cursor per call) instead.
             self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
+            locked = "lock" in str(exc).lower()
             raise WorkspaceError(
-                f"cannot open workspace {self.path}: {exc}",
-                fix="close other programs using it, or pass another --workspace path",
+                f"cannot open workspace {self.path}: {str(exc).splitlines()[0]}",
+                fix="close the other program using it (another aovlab import?), or pass "
+                    "another --workspace path" if locked else
+                    "pass the path of an aovlab workspace (a .duckdb file), or a new path",
             ) from exc
         if not read_only:
+            # Never add aovlab's tables to a database that already holds something else.
+            self._refuse_foreign()
             self._create()
         self._check_version()
         self.catalog = DuckDBCatalog(self.con, self.path, self._lock)
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _refuse_foreign(self) -> None:
+        names = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+        if names and "meta" not in names:
+            self.con.close()
+            shown = ", ".join(sorted(names)[:5])
+            raise WorkspaceError(
+                f"{self.path} is a DuckDB database but not an aovlab workspace "
+                f"(it holds {shown}{', ...' if len(names) > 5 else ''}); nothing was changed",
+                fix="pass a new path for the workspace, e.g. -w shop.duckdb")
+
     def _create(self) -> None:
         with self._lock:
             for table in schema.TABLES.values():
@@ -204,6 +222,33 @@ class Workspace:
             [next_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
              json.dumps(summary.to_dict(), default=str)],
         )
+
+
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_path(p: Path) -> None:
+    """A workspace path is a DuckDB file or a new file in an existing folder."""
+    if p.is_dir():
+        raise WorkspaceError(f"workspace {p} is a folder",
+                             fix="pass a file path, e.g. -w shop.duckdb")
+    if not p.exists():
+        if not p.parent.exists():
+            raise WorkspaceError(f"the folder of workspace {p} does not exist",
+                                 fix=f"create {p.parent} first, or pass another --workspace")
+        return
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise WorkspaceError(f"workspace {p} cannot be read: {exc.strerror}",
+                             fix="check the file's permissions") from exc
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise WorkspaceError(
+            f"{p} is not a DuckDB database (an aovlab workspace); nothing was changed",
+            fix="the workspace is the .duckdb file aovlab writes, not an input file: pass "
+                "e.g. -w shop.duckdb, and the data file as the argument of 'aovlab import'")
 
 
 def workspace_status(ws: Workspace) -> dict:
