@@ -13,6 +13,7 @@ Staging runs in three steps on a :class:`~aovlab.storage.StagingContext`:
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ class NoOptions:
     """The settings of an importer that takes none."""
 
 
-class Importer:
+class Importer(ABC):
     """Base class of every source format; subclasses are registered with :func:`register`."""
 
     name: ClassVar[str]
@@ -58,14 +59,17 @@ class Importer:
         ctx.progress("building orders")
         self.build(ctx, found, options)
 
+    @abstractmethod
     def read(self, ctx: StagingContext, paths: list[str], options: Any) -> Any:
-        raise NotImplementedError
+        """Implemented by each format."""
 
+    @abstractmethod
     def check(self, ctx: StagingContext, found: Any, options: Any) -> None:
-        raise NotImplementedError
+        """Implemented by each format."""
 
+    @abstractmethod
     def build(self, ctx: StagingContext, found: Any, options: Any) -> None:
-        raise NotImplementedError
+        """Implemented by each format."""
 
 
 FORMATS: dict[str, Importer] = {}

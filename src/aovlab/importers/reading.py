@@ -79,7 +79,7 @@ def read_raw(
     except (duckdb.InvalidInputException, duckdb.ConversionException,
             duckdb.IOException, duckdb.BinderException) as exc:
         raise InputError(
-            f"cannot be read as {kind.upper()}: {_first_line(exc)}",
+            f"cannot be read as {kind.upper()}: {first_line(exc)}",
             Location(str(p)),
             fix=f"check that the file is a well-formed {kind.upper()} export "
                 "(same number of fields on every line, quotes closed, UTF-8)",
@@ -101,7 +101,7 @@ def _sql_value(v: object) -> str:
     return sql_str(str(v))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     # DuckDB messages start with the exception class; the first two lines carry the facts.
     lines = [ln for ln in text.splitlines() if ln.strip()][:3]

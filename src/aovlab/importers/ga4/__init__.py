@@ -53,7 +53,7 @@ from ...storage import StagingContext
 from ..base import Importer, option, register
 from ..reading import check_file, check_timezone
 from .build import stage_orders, stage_traffic
-from .events import _PURCHASES_DDL, _SESSIONS_DDL, read_file
+from .events import PURCHASES_DDL, SESSIONS_DDL, read_file
 from .fields import (
     SKIP_DUPLICATE,
     SKIP_NO_SESSION,
@@ -85,8 +85,8 @@ class Ga4(Importer):
         """Each file is checked as it is read and folded into session rows (bounded memory)."""
         files = _expand(ctx, paths)
         timezone = check_timezone(ctx.con, opts.timezone or "UTC", files[0])
-        ctx.execute(_SESSIONS_DDL)
-        ctx.execute(_PURCHASES_DDL)
+        ctx.execute(SESSIONS_DDL)
+        ctx.execute(PURCHASES_DDL)
         ctx.execute("CREATE TEMP TABLE raw_ga4_files (_fidx INTEGER, _file VARCHAR)")
         for fidx, file in enumerate(files):
             ctx.progress(f"reading {file}")

@@ -6,7 +6,7 @@ import duckdb
 
 from ...errors import InputError, Location
 from ...storage import ImportSummary
-from ..reading import _first_line, sql_str
+from ..reading import first_line, sql_str
 from .fields import (
     EVENT_FIELDS,
     FIX_EXPORT,
@@ -16,39 +16,39 @@ from .fields import (
     NOT_SET,
     PARAM_FIELDS,
     SKIP_NO_SESSION,
-    _bad,
-    _norm,
-    _Reader,
-    _Type,
-    _typed,
+    ColumnType,
+    Reader,
+    bad_sql,
     channel_sql,
+    norm_sql,
+    typed_sql,
 )
 
 
 # -- reading one file ------------------------------------------------------------------------
-def _describe(con: duckdb.DuckDBPyConnection, file: str) -> dict[str, _Type]:
+def _describe(con: duckdb.DuckDBPyConnection, file: str) -> dict[str, ColumnType]:
     src = f"read_parquet({sql_str(file)})"
     try:
         rel = con.sql(f"SELECT * FROM {src} LIMIT 0")
-        types = {name: _Type.of(t) for name, t in zip(rel.columns, rel.types, strict=True)}
+        types = {name: ColumnType.of(t) for name, t in zip(rel.columns, rel.types, strict=True)}
     except (duckdb.Error, UnicodeDecodeError) as exc:  # damaged files can garble names
         raise InputError(
-            f"cannot be read as Parquet: {_first_line(exc)}",
+            f"cannot be read as Parquet: {first_line(exc)}",
             Location(file),
             fix=FIX_EXPORT + "; CSV, JSON or Avro extracts are not supported",
         ) from exc
     return types
 
 
-def _projection(r: _Reader, fidx: int, timezone: str) -> str:
+def _projection(r: Reader, fidx: int, timezone: str) -> str:
     """SELECT list of one typed, flattened row per event."""
     s = r.sources
-    ts = _typed(s["event_timestamp"], "BIGINT")
-    date = _typed(s["event_date"], "DATE8")
+    ts = typed_sql(s["event_timestamp"], "BIGINT")
+    date = typed_sql(s["event_date"], "DATE8")
     p = r.params
 
     def param(key: str, field: str, target: str) -> str:
-        inner = _typed(p[field], target, "x.")
+        inner = typed_sql(p[field], target, "x.")
         return f"[{inner} FOR x IN event_params IF CAST(x.{p['key'][0]} AS VARCHAR) = '{key}'][1]"
 
     session = (f"coalesce(CAST({param('ga_session_id', 'int_value', 'BIGINT')} AS VARCHAR), "
@@ -56,7 +56,7 @@ def _projection(r: _Reader, fidx: int, timezone: str) -> str:
     it = r.items
 
     def item(key: str, target: str) -> str:
-        return _typed(it[key], target, "i.")
+        return typed_sql(it[key], target, "i.")
 
     items = (
         "CASE WHEN event_name_ = 'purchase' THEN "
@@ -65,36 +65,37 @@ def _projection(r: _Reader, fidx: int, timezone: str) -> str:
         f"'quantity': {item('quantity', 'DOUBLE')}, 'revenue': {item('revenue', 'DOUBLE')}}} "
         "FOR i IN items] END"
     )
-    uid = _typed(s["user_id"], "VARCHAR")
+    uid = typed_sql(s["user_id"], "VARCHAR")
     return f"""
         {fidx} AS _fidx, CAST(file_row_number + 1 AS BIGINT) AS _row,
         coalesce({date}, CAST(timezone({sql_str(timezone)},
             timezone('UTC', make_timestamp({ts}))) AS DATE)) AS event_date,
         {ts} AS ts,
-        {_typed(s['event_name'], 'VARCHAR')} AS event_name_,
-        nullif(trim({_typed(s['user_pseudo_id'], 'VARCHAR')}), '') AS user_pseudo_id,
+        {typed_sql(s['event_name'], 'VARCHAR')} AS event_name_,
+        nullif(trim({typed_sql(s['user_pseudo_id'], 'VARCHAR')}), '') AS user_pseudo_id,
         nullif(trim({uid}), '') AS user_id,
         {session} AS session_id,
-        {channel_sql(_typed(s['medium'], 'VARCHAR'), _typed(s['source'], 'VARCHAR'))} AS channel,
-        {_norm(_typed(s['country'], 'VARCHAR'))} AS country,
-        lower({_norm(_typed(s['device'], 'VARCHAR'))}) AS device,
-        nullif(trim({_typed(s['transaction_id'], 'VARCHAR')}), '') AS transaction_id,
-        {_typed(s['revenue'], 'DOUBLE')} AS revenue,
-        {_typed(s['tax'], 'DOUBLE')} AS tax,
-        {_typed(s['shipping'], 'DOUBLE')} AS shipping,
+        {channel_sql(typed_sql(s['medium'], 'VARCHAR'),
+                     typed_sql(s['source'], 'VARCHAR'))} AS channel,
+        {norm_sql(typed_sql(s['country'], 'VARCHAR'))} AS country,
+        lower({norm_sql(typed_sql(s['device'], 'VARCHAR'))}) AS device,
+        nullif(trim({typed_sql(s['transaction_id'], 'VARCHAR')}), '') AS transaction_id,
+        {typed_sql(s['revenue'], 'DOUBLE')} AS revenue,
+        {typed_sql(s['tax'], 'DOUBLE')} AS tax,
+        {typed_sql(s['shipping'], 'DOUBLE')} AS shipping,
         nullif(trim({param('coupon', 'string_value', 'VARCHAR')}), '') AS coupon,
         {items} AS items_
     """
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, r: _Reader, src: str) -> None:
+def _check_values(con: duckdb.DuckDBPyConnection, r: Reader, src: str) -> None:
     """Raise on the first row holding a value the importer cannot read (one scan)."""
     s = r.sources
-    ts = _typed(s["event_timestamp"], "BIGINT")
+    ts = typed_sql(s["event_timestamp"], "BIGINT")
     checks: list[tuple[str, str, str, str, str]] = []  # column, bad-if, value, problem, fix
 
     def add(key: str, target: str, fix: str) -> None:
-        bad = _bad(s[key], target)
+        bad = bad_sql(s[key], target)
         if bad:
             checks.append((EVENT_FIELDS[key].label, bad, f"CAST({s[key][0]} AS VARCHAR)",
                            f"cannot read the value as {_WORDS[target]}", fix))
@@ -112,13 +113,13 @@ def _check_values(con: duckdb.DuckDBPyConnection, r: _Reader, src: str) -> None:
         "milliseconds), as GA4 exports it"))
     add("event_date", "DATE8", "event_date must be YYYYMMDD, as GA4 exports it")
     checks.append((
-        "event_name", f"nullif(trim({_typed(s['event_name'], 'VARCHAR')}), '') IS NULL",
+        "event_name", f"nullif(trim({typed_sql(s['event_name'], 'VARCHAR')}), '') IS NULL",
         "NULL", "event_name is required on every event",
         "export the table again; GA4 names every event"))
     for key in ("revenue", "tax", "shipping"):
         add(key, "DOUBLE", "money fields must be plain decimal numbers")
     for key, f in PARAM_FIELDS.items():
-        bad = _bad(r.params[key], f.target, "x.")
+        bad = bad_sql(r.params[key], f.target, "x.")
         if bad:
             checks.append((f"event_params.{f.label}",
                            f"len([1 FOR x IN event_params IF {bad}]) > 0",
@@ -126,7 +127,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, r: _Reader, src: str) -> None:
                            f"cannot read an event parameter value as {_WORDS[f.target]}",
                            "event_params values must be typed as in the GA4 export schema"))
     for key, f in ITEM_FIELDS.items():
-        bad = _bad(r.items[key], f.target, "i.")
+        bad = bad_sql(r.items[key], f.target, "i.")
         if bad:
             checks.append((f"items.{f.label}",
                            f"len([1 FOR i IN items IF {bad}]) > 0",
@@ -151,7 +152,7 @@ _WORDS = {"BIGINT": "a whole number", "DOUBLE": "a number",
           "DATE8": "a date (YYYYMMDD)", "VARCHAR": "text"}
 
 
-_SESSIONS_DDL = """
+SESSIONS_DDL = """
 CREATE TEMP TABLE raw_ga4_sessions (
   _fidx INTEGER, _row BIGINT, event_date DATE, user_pseudo_id VARCHAR, session_id VARCHAR,
   channel VARCHAR, channel_at STRUCT(t BIGINT, f INTEGER, r BIGINT),
@@ -160,7 +161,7 @@ CREATE TEMP TABLE raw_ga4_sessions (
   view_item BOOLEAN, add_to_cart BOOLEAN, begin_checkout BOOLEAN, purchase BOOLEAN,
   events BIGINT)
 """
-_PURCHASES_DDL = """
+PURCHASES_DDL = """
 CREATE TEMP TABLE raw_ga4_purchases (
   _fidx INTEGER, _row BIGINT, event_date DATE, ts BIGINT, user_pseudo_id VARCHAR,
   user_id VARCHAR, session_id VARCHAR, channel VARCHAR, country VARCHAR, device VARCHAR,
@@ -173,7 +174,7 @@ CREATE TEMP TABLE raw_ga4_purchases (
 def read_file(con: duckdb.DuckDBPyConnection, file: str, fidx: int, timezone: str,
                summary: ImportSummary) -> None:
     types = _describe(con, file)
-    r = _Reader(file, types)
+    r = Reader(file, types)
     src = f"read_parquet({sql_str(file)}, file_row_number = true)"
     try:
         n = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
@@ -182,7 +183,7 @@ def read_file(con: duckdb.DuckDBPyConnection, file: str, fidx: int, timezone: st
                              fix="export the day again; a GA4 daily table is never empty")
         _check_values(con, r, src)
         proj = _projection(r, fidx, timezone)
-        name = _typed(r.sources["event_name"], "VARCHAR")
+        name = typed_sql(r.sources["event_name"], "VARCHAR")
         events = f"(SELECT {proj} FROM {src})"
         purchases = f"(SELECT {proj} FROM {src} WHERE {name} = 'purchase')"
         at = "{'t': ts, 'f': _fidx, 'r': _row}"
@@ -221,7 +222,7 @@ def read_file(con: duckdb.DuckDBPyConnection, file: str, fidx: int, timezone: st
         # A file whose schema looked right but whose data DuckDB cannot read (damaged
         # pages, values out of range for their type, ...).
         raise InputError(
-            f"cannot read the {FMT} data: {_first_line(exc)}",
+            f"cannot read the {FMT} data: {first_line(exc)}",
             Location(file),
             fix=FIX_EXPORT,
         ) from exc

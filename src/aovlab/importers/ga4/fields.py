@@ -82,7 +82,7 @@ ITEM_FIELDS = {
 }
 GA4_MARKERS = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "event_params")
 
-_NESTED = {"struct", "list", "map", "union", "array"}
+NESTED = {"struct", "list", "map", "union", "array"}
 _SAME = {  # source type ids that need no value check for a target
     "VARCHAR": {"varchar"},
     "BIGINT": {"bigint", "integer", "smallint", "tinyint", "ubigint", "uinteger",
@@ -94,23 +94,23 @@ _SAME = {  # source type ids that need no value check for a target
 
 
 @dataclass(frozen=True)
-class _Type:
+class ColumnType:
     """A column type as plain Python (DuckDB's type objects are read once, under a guard)."""
 
     id: str
     text: str
-    children: tuple[tuple[str, _Type], ...] = ()
+    children: tuple[tuple[str, ColumnType], ...] = ()
 
     def __str__(self) -> str:
         return self.text
 
     @classmethod
-    def of(cls, t: duckdb.typing.DuckDBPyType) -> _Type:
-        kids = tuple((n, cls.of(c)) for n, c in t.children) if t.id in _NESTED else ()
+    def of(cls, t: duckdb.typing.DuckDBPyType) -> ColumnType:
+        kids = tuple((n, cls.of(c)) for n, c in t.children) if t.id in NESTED else ()
         return cls(t.id, str(t), kids)
 
 
-def _child(typ: _Type, name: str):
+def _child(typ: ColumnType, name: str):
     if typ.id != "struct":
         return None
     for child_name, child in typ.children:
@@ -135,7 +135,7 @@ def _resolve(typ, path: tuple[str, ...], file: str, prefix: str, required: bool)
                 raise _missing(file, ".".join(done))
             return None
         typ = nxt
-    if typ.id in _NESTED:
+    if typ.id in NESTED:
         raise _type_error(file, ".".join(done), typ, "a single value")
     return typ
 
@@ -156,10 +156,10 @@ def _type_error(file: str, label: str, typ, wanted: str) -> InputError:
     )
 
 
-class _Reader:
+class Reader:
     """SQL expressions for one file, after checking its schema."""
 
-    def __init__(self, file: str, types: dict[str, _Type]) -> None:
+    def __init__(self, file: str, types: dict[str, ColumnType]) -> None:
         self.file = file
         self.types = types
         missing = [c for c in GA4_MARKERS if c not in types]
@@ -201,7 +201,7 @@ class _Reader:
         return out
 
 
-def _typed(src: tuple[str, object] | None, target: str, prefix: str = "") -> str:
+def typed_sql(src: tuple[str, object] | None, target: str, prefix: str = "") -> str:
     """SQL turning a source expression into ``target`` (NULL when it does not convert)."""
     if src is None:
         return "NULL"
@@ -220,16 +220,16 @@ def _typed(src: tuple[str, object] | None, target: str, prefix: str = "") -> str
     return f"TRY_CAST(nullif(trim(CAST({expr} AS VARCHAR)), '') AS {target})"
 
 
-def _bad(src: tuple[str, object] | None, target: str, prefix: str = "") -> str | None:
+def bad_sql(src: tuple[str, object] | None, target: str, prefix: str = "") -> str | None:
     """SQL that is true on a row whose value is present but does not convert."""
     if src is None or target == "VARCHAR" or src[1].id in _SAME[target]:
         return None
     expr = f"{prefix}{src[0]}"
     return (f"(nullif(trim(CAST({expr} AS VARCHAR)), '') IS NOT NULL "
-            f"AND ({_typed(src, target, prefix)}) IS NULL)")
+            f"AND ({typed_sql(src, target, prefix)}) IS NULL)")
 
 
-def _norm(expr: str) -> str:
+def norm_sql(expr: str) -> str:
     return (f"coalesce(CASE WHEN trim({expr}) IN ('', '{NOT_SET}') THEN NULL "
             f"ELSE trim({expr}) END, '{NOT_SET}')")
 

@@ -82,7 +82,7 @@ from ..base import Importer, option, register
 from ..reading import check_timezone
 from .build import build, classify, notes
 from .reading import load
-from .rules import _File
+from .rules import ExportFile
 
 __all__ = ["Shopify", "ShopifyOptions"]
 
@@ -104,7 +104,7 @@ class Shopify(Importer):
     reads = "one or more files"
     Options = ShopifyOptions
 
-    def read(self, ctx: StagingContext, paths: list[str], opts: ShopifyOptions) -> list[_File]:
+    def read(self, ctx: StagingContext, paths: list[str], opts: ShopifyOptions) -> list[ExportFile]:
         if not paths:
             raise InputError("no file given", Location("(none)"),
                              fix="pass one or more Shopify 'Export orders' CSV files")
@@ -130,7 +130,7 @@ class Shopify(Importer):
                              fix="pass a code such as AUD, EUR or USD")
         return currency
 
-    def check(self, ctx: StagingContext, files: list[_File], opts: ShopifyOptions) -> None:
+    def check(self, ctx: StagingContext, files: list[ExportFile], opts: ShopifyOptions) -> None:
         """Values and layout are checked as each file is read (reading.load); here each
         order's Total is classified against Subtotal, Shipping and Taxes."""
         # Orders whose Total matches no exact rule follow the import's majority (docstring).
@@ -142,7 +142,7 @@ class Shopify(Importer):
         for f in files:
             classify(ctx.con, f, "top" if top > inc else "inc")
 
-    def build(self, ctx: StagingContext, files: list[_File], opts: ShopifyOptions) -> None:
+    def build(self, ctx: StagingContext, files: list[ExportFile], opts: ShopifyOptions) -> None:
         currency = self._currency(opts, [f.path for f in files])
         for f in files:
             build(ctx.con, f, currency=currency, order_prefix=opts.order_prefix)

@@ -6,10 +6,10 @@ import duckdb
 
 from ...errors import InputError, Location
 from ..reading import sql_str
-from .rules import _LINE_ROW, EPS, _File
+from .rules import EPS, LINE_ROW, ExportFile
 
 
-def classify(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str) -> None:
+def classify(con: duckdb.DuckDBPyConnection, f: ExportFile, store_mode: str) -> None:
     """``…_c``: each order's tax mode and case (module docstring); refuse case 6."""
     raw = f.raw
     rest = "(total - subtotal)"
@@ -42,7 +42,7 @@ def classify(con: duckdb.DuckDBPyConnection, f: _File, store_mode: str) -> None:
                 "the export or correct the amounts")
 
 
-def build(con: duckdb.DuckDBPyConnection, f: _File, *, currency: str | None,
+def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None,
           order_prefix: str) -> None:
     """``…_orders`` and ``…_lines`` of one file, in canonical columns (+ helpers)."""
     raw = f.raw
@@ -57,7 +57,7 @@ def build(con: duckdb.DuckDBPyConnection, f: _File, *, currency: str | None,
     billing = "coalesce(o.bill_country, o.bill_region, o.bill_city) IS NOT NULL"
     if f.has_lines:
         units_join = (f"LEFT JOIN (SELECT name, sum(li_qty) AS units FROM {raw}_t "
-                      f"WHERE {_LINE_ROW} GROUP BY name) u ON u.name = o.name")
+                      f"WHERE {LINE_ROW} GROUP BY name) u ON u.name = o.name")
         units = "coalesce(u.units, 0)"
     else:
         units_join, units = "", "CAST(NULL AS DOUBLE)"
@@ -94,7 +94,7 @@ def build(con: duckdb.DuckDBPyConnection, f: _File, *, currency: str | None,
                    li_name AS name, CAST(NULL AS VARCHAR) AS category,
                    li_qty AS quantity, li_price AS unit_price,
                    CAST(NULL AS DOUBLE) AS unit_cost, coalesce(li_disc, 0) AS line_discount
-            FROM {raw}_t WHERE {_LINE_ROW}
+            FROM {raw}_t WHERE {LINE_ROW}
             """
         )
 

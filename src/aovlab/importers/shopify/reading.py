@@ -12,22 +12,22 @@ import duckdb
 from ...errors import InputError, Location
 from ..reading import check_file, quote_ident, read_raw, require_columns, timestamp_columns
 from .rules import (
-    _CREATED,
-    _CREATED_NORM,
-    _LINE_ROW,
-    _OFFSET,
-    _VALID_OFFSET,
+    CREATED,
+    CREATED_NORM,
     EPS,
     EXPORT_FIX,
     FORMAT,
     LINE_FIX,
     LINE_NUMBERS,
+    LINE_ROW,
     MONEY,
     MONEY_FIX,
+    OFFSET,
     REQUIRED,
     TEXT,
     TIME_FIX,
-    _File,
+    VALID_OFFSET,
+    ExportFile,
 )
 
 
@@ -38,7 +38,7 @@ def load(
     *,
     timezone: str | None,
     currency: str | None,
-) -> _File:
+) -> ExportFile:
     """Read one export into ``raw_shopify_<i>``, check it, and type it as ``…_t``/``…_o``."""
     raw = f"raw_shopify_{i}"
     cols = _read(con, path, i)
@@ -60,7 +60,7 @@ def load(
 
     numbers = {k: c for k, c in (MONEY | LINE_NUMBERS).items() if c in have}
     _check_values(con, raw, cols, numbers, timezone)
-    created, order_date = timestamp_columns(con, raw, _CREATED_NORM, "Created at",
+    created, order_date = timestamp_columns(con, raw, CREATED_NORM, "Created at",
                                             timezone or "UTC")
     typed = [f"TRY_CAST({text(c)} AS DOUBLE) AS {k}" for k, c in numbers.items()]
     typed += [f"CAST(NULL AS DOUBLE) AS {k}" for k in (MONEY | LINE_NUMBERS)
@@ -87,7 +87,7 @@ def load(
              f" WHEN abs({rest} - {duty}) < {EPS} THEN 'inc' END")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {raw}_o AS SELECT *, {exact} AS _exact "
                 f"FROM {raw}_t WHERE _nth = 1")
-    return _File(path, raw, has_lines, "Email" in have)
+    return ExportFile(path, raw, has_lines, "Email" in have)
 
 
 def _check_values(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str],
@@ -102,10 +102,10 @@ def _check_values(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str],
                                           f"isfinite({value}), false))"))
             checks.append((col, "negative", f"coalesce({value} < 0, false)"))
         elif col == "Created at":
-            has_offset = f"regexp_matches({_CREATED}, '{_OFFSET}')"
-            parsed = (f"CASE WHEN {has_offset} THEN CASE WHEN regexp_matches({_CREATED}, "
-                      f"'{_VALID_OFFSET}') THEN TRY_CAST({_CREATED_NORM} AS TIMESTAMPTZ) END "
-                      f"ELSE TRY_CAST({_CREATED} AS TIMESTAMP) END")
+            has_offset = f"regexp_matches({CREATED}, '{OFFSET}')"
+            parsed = (f"CASE WHEN {has_offset} THEN CASE WHEN regexp_matches({CREATED}, "
+                      f"'{VALID_OFFSET}') THEN TRY_CAST({CREATED_NORM} AS TIMESTAMPTZ) END "
+                      f"ELSE TRY_CAST({CREATED} AS TIMESTAMP) END")
             checks.append((col, "time", f"({cell} IS NOT NULL AND {parsed} IS NULL)"))
             if timezone is None:
                 checks.append((col, "offset", f"({cell} IS NOT NULL AND NOT {has_offset})"))
@@ -145,8 +145,8 @@ def _check_structure(con: duckdb.DuckDBPyConnection, raw: str, *, has_lines: boo
     if need_currency:
         kinds.append("WHEN _nth = 1 AND currency IS NULL THEN 'Currency'")
     if has_lines:
-        kinds += [f"WHEN {_LINE_ROW} AND li_qty IS NULL THEN 'Lineitem quantity'",
-                  f"WHEN {_LINE_ROW} AND li_price IS NULL THEN 'Lineitem price'"]
+        kinds += [f"WHEN {LINE_ROW} AND li_qty IS NULL THEN 'Lineitem quantity'",
+                  f"WHEN {LINE_ROW} AND li_price IS NULL THEN 'Lineitem price'"]
     bad = con.execute(
         f"SELECT _file, _row, name, _first, kind, coalesce(li_name, li_sku) FROM ("
         f" SELECT *, CASE {' '.join(kinds)} END AS kind FROM {raw}_t) "

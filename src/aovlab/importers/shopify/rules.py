@@ -22,10 +22,10 @@ TEXT = {
 }
 EPS = 0.005  # half a cent: Shopify writes amounts in cents
 # A UTC offset as Shopify writes it, with or without a space before it: " -0400", "+10:00".
-_OFFSET = r"\s*([+-][0-9]{2}:?[0-9]{2})$"
-_VALID_OFFSET = r"[+-](0[0-9]|1[0-4]):?[0-5][0-9]$"
-_CREATED = 'trim(CAST("Created at" AS VARCHAR))'
-_CREATED_NORM = f"regexp_replace({_CREATED}, '{_OFFSET}', '\\1')"  # DuckDB wants no space
+OFFSET = r"\s*([+-][0-9]{2}:?[0-9]{2})$"
+VALID_OFFSET = r"[+-](0[0-9]|1[0-4]):?[0-5][0-9]$"
+CREATED = 'trim(CAST("Created at" AS VARCHAR))'
+CREATED_NORM = f"regexp_replace({CREATED}, '{OFFSET}', '\\1')"  # DuckDB wants no space
 
 MONEY_FIX = ("write amounts as plain non-negative numbers such as 1659.95 (no currency sign, "
              "no thousands separator), as Shopify exports them")
@@ -36,14 +36,14 @@ EXPORT_FIX = "export the orders again from Shopify admin (Orders → Export, CSV
 
 
 @dataclass(frozen=True)
-class _File:
+class ExportFile:
     path: str
     raw: str  # raw_shopify_<i>: the file as read, every column text
     has_lines: bool
     has_email: bool
 
 
-_LINE_ROW = "(li_qty IS NOT NULL OR li_price IS NOT NULL OR li_name IS NOT NULL " \
+LINE_ROW = "(li_qty IS NOT NULL OR li_price IS NOT NULL OR li_name IS NOT NULL " \
             "OR li_sku IS NOT NULL)"
 
 

@@ -87,12 +87,12 @@ from .model import (
     PRODUCTS_SCHEMA,
     STATUS_CODES,
     VAT,
-    _catalogue,
-    _choice,
-    _customers,
-    _dict_array,
-    _ids,
-    _time_grid,
+    dict_array,
+    draw_catalogue,
+    draw_choice,
+    draw_customers,
+    id_array,
+    time_grid,
 )
 
 
@@ -142,11 +142,11 @@ def _plan(ss: np.random.SeedSequence, n_orders: int, n_chunks: int, *, start: st
           guest_share: float, lines_per_order_mean: float, store_timezone: str
           ) -> tuple[_Plan, list, int]:
     cat_ss, cust_ss, *chunk_ss = ss.spawn(2 + n_chunks)
-    cat = _catalogue(np.random.Generator(np.random.PCG64(cat_ss)))
-    guest, slots, first, cust_country, n_customers = _customers(
+    cat = draw_catalogue(np.random.Generator(np.random.PCG64(cat_ss)))
+    guest, slots, first, cust_country, n_customers = draw_customers(
         np.random.Generator(np.random.PCG64(cust_ss)), n_orders, guest_share)
     start64 = np.datetime64(start, "h")
-    cdf, grid = _time_grid(start64, days)
+    cdf, grid = time_grid(start64, days)
     plan = _Plan(
         n_orders, lines_per_order_mean, store_timezone, cat, guest, slots, first,
         cust_country, np.concatenate([[0], np.cumsum(~guest)]), cdf, grid,
@@ -177,9 +177,9 @@ def _draw_orders(p: _Plan, rng: np.random.Generator, lo: int, hi: int) -> dict:
     is_first[~g] = p.first[kpos]
     country = np.empty(n, dtype=np.int8)
     country[~g] = p.cust_country[cust[~g]]
-    country[g] = _choice(rng, COUNTRIES, COUNTRY_SHARES, int(g.sum()))
+    country[g] = draw_choice(rng, COUNTRIES, COUNTRY_SHARES, int(g.sum()))
     # -- dimensions
-    channel = _choice(rng, CHANNELS, CHANNEL_SHARES, n)
+    channel = draw_choice(rng, CHANNELS, CHANNEL_SHARES, n)
     device = np.full(n, -1, dtype=np.int8)
     ud = rng.random(n)
     for ci, name in enumerate(CHANNELS):
@@ -254,13 +254,13 @@ def _orders_table(d: dict) -> pa.Table:
     n, device, coupon = d["n"], d["device"], d["coupon"]
     return pa.table({
         "order_id": d["order_ids"],
-        "customer_id": _ids("C", d["cust"] + 1, 8, mask=d["guest"]),
+        "customer_id": id_array("C", d["cust"] + 1, 8, mask=d["guest"]),
         "created_at": pa.array(d["created_us"], pa.timestamp("us", tz="UTC")),
         "order_date": pa.array(d["order_date"], pa.date32()),
-        "channel": _dict_array(d["channel"], CHANNELS),
-        "country": _dict_array(d["country"], COUNTRIES),
-        "device": _dict_array(np.maximum(device, 0), DEVICES, mask=device < 0),
-        "currency": _dict_array(np.zeros(n, dtype=np.int8), ("EUR",)),
+        "channel": dict_array(d["channel"], CHANNELS),
+        "country": dict_array(d["country"], COUNTRIES),
+        "device": dict_array(np.maximum(device, 0), DEVICES, mask=device < 0),
+        "currency": dict_array(np.zeros(n, dtype=np.int8), ("EUR",)),
         "gross_sales": pa.array(d["gross_c"] / 100.0),
         "discounts": pa.array(d["disc_c"] / 100.0),
         "shipping": pa.array(d["ship_c"] / 100.0),
@@ -269,8 +269,8 @@ def _orders_table(d: dict) -> pa.Table:
         "total": pa.array(d["total_c"] / 100.0),
         "cost": pa.array(d["cost_sum"] / 100.0, mask=d["no_cost"]),
         "units": pa.array(d["units"]),
-        "status": _dict_array(d["status"], STATUS_CODES),
-        "coupon": _dict_array(np.maximum(coupon, 0), COUPONS, mask=coupon == 0),
+        "status": dict_array(d["status"], STATUS_CODES),
+        "coupon": dict_array(np.maximum(coupon, 0), COUPONS, mask=coupon == 0),
     }, schema=ORDERS_SCHEMA)
 
 
@@ -279,10 +279,10 @@ def _lines_table(p: _Plan, d: dict) -> pa.Table:
     return pa.table({
         "order_id": d["order_ids"].take(pa.array(d["order_of_line"])),
         "line_no": pa.array(d["line_no"]),
-        "line_type": _dict_array(np.zeros(total_lines, dtype=np.int8), ("product",)),
-        "product_id": _ids("P", product + 1, 5),
+        "line_type": dict_array(np.zeros(total_lines, dtype=np.int8), ("product",)),
+        "product_id": id_array("P", product + 1, 5),
         "name": pa.nulls(total_lines, pa.string()),
-        "category": _dict_array(cat["category"][product], tuple(cat["categories"])),
+        "category": dict_array(cat["category"][product], tuple(cat["categories"])),
         "quantity": pa.array(d["qty"].astype("float64")),
         "unit_price": pa.array(d["price_c"] / 100.0),
         "unit_cost": pa.array(d["cost_c"] / 100.0, mask=d["no_cost"][d["order_of_line"]]),
@@ -292,9 +292,9 @@ def _lines_table(p: _Plan, d: dict) -> pa.Table:
 
 def _products_table(cat: dict) -> pa.Table:
     return pa.table({
-        "product_id": _ids("P", np.arange(1, N_PRODUCTS + 1), 5),
+        "product_id": id_array("P", np.arange(1, N_PRODUCTS + 1), 5),
         "name": pa.nulls(N_PRODUCTS, pa.string()),
-        "category": _dict_array(cat["category"], tuple(cat["categories"])),
+        "category": dict_array(cat["category"], tuple(cat["categories"])),
         "price": pa.array(cat["price_cents"] / 100.0),
         "unit_cost": pa.array(cat["cost_cents"] / 100.0),
     }, schema=PRODUCTS_SCHEMA)
@@ -329,7 +329,7 @@ def _write_chunks(out: Path, plan: _Plan, chunk_ss: list, chunk_orders: int, *, 
         d = _draw_orders(plan, rng, lo, hi)
         _draw_lines(plan, rng, d)
         _draw_money(plan, rng, d)
-        d["order_ids"] = _ids("O", d["idx"] + 1, 9)
+        d["order_ids"] = id_array("O", d["idx"] + 1, 9)
         orders = _orders_table(d)
         for f in pending:
             f.result()

@@ -54,21 +54,21 @@ PRODUCTS_SCHEMA = pa.schema([
 ])
 
 
-def _ids(prefix: str, numbers: np.ndarray, width: int, mask: np.ndarray | None = None):
+def id_array(prefix: str, numbers: np.ndarray, width: int, mask: np.ndarray | None = None):
     """``prefix`` + zero-padded numbers as an Arrow string array (NULL where ``mask``)."""
     arr = pa.array(numbers, mask=mask)
     padded = pc.utf8_lpad(pc.cast(arr, pa.string()), width=width, padding="0")
     return pc.binary_join_element_wise(prefix, padded, "")
 
 
-def _choice(rng: np.random.Generator, options: tuple, shares: tuple, n: int) -> np.ndarray:
+def draw_choice(rng: np.random.Generator, options: tuple, shares: tuple, n: int) -> np.ndarray:
     """Indices into ``options`` drawn with probabilities ``shares``."""
     cdf = np.cumsum(shares, dtype="float64")
     cdf /= cdf[-1]
     return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int8)
 
 
-def _dict_array(codes: np.ndarray, values: tuple, mask: np.ndarray | None = None) -> pa.Array:
+def dict_array(codes: np.ndarray, values: tuple, mask: np.ndarray | None = None) -> pa.Array:
     """Plain string array from small-integer codes (cast from a dictionary array)."""
     dictionary = pa.array([v if v is not None else "" for v in values], pa.string())
     null = mask if mask is not None else None
@@ -76,7 +76,7 @@ def _dict_array(codes: np.ndarray, values: tuple, mask: np.ndarray | None = None
     return pc.cast(pa.DictionaryArray.from_arrays(idx, dictionary), pa.string())
 
 
-def _time_grid(start: np.datetime64, days: int) -> tuple[np.ndarray, np.ndarray]:
+def time_grid(start: np.datetime64, days: int) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative hourly order intensity over the period (for inverse-CDF sampling)."""
     hours = np.arange(days * 24)
     ts = start + hours.astype("timedelta64[h]")
@@ -90,7 +90,7 @@ def _time_grid(start: np.datetime64, days: int) -> tuple[np.ndarray, np.ndarray]
     return cdf, np.arange(days * 24 + 1, dtype="float64")
 
 
-def _catalogue(rng: np.random.Generator) -> dict:
+def draw_catalogue(rng: np.random.Generator) -> dict:
     cats = list(CATEGORIES)
     cat = rng.integers(0, len(cats), N_PRODUCTS)
     median = np.asarray([CATEGORIES[c] for c in cats], dtype="float64")[cat]
@@ -105,7 +105,7 @@ def _catalogue(rng: np.random.Generator) -> dict:
             "cdf": cdf, "categories": cats}
 
 
-def _customers(rng: np.random.Generator, n_orders: int, guest_share: float):
+def draw_customers(rng: np.random.Generator, n_orders: int, guest_share: float):
     """Guest flags per order, and the customer of each known order (chronological)."""
     guest = rng.random(n_orders) < guest_share
     n_known = int(n_orders - guest.sum())
@@ -125,5 +125,5 @@ def _customers(rng: np.random.Generator, n_orders: int, guest_share: float):
     rng.shuffle(slots)
     first = np.zeros(n_known, dtype=bool)
     first[np.unique(slots, return_index=True)[1]] = True
-    country = _choice(rng, COUNTRIES, COUNTRY_SHARES, n_customers)
+    country = draw_choice(rng, COUNTRIES, COUNTRY_SHARES, n_customers)
     return guest, slots, first, country, n_customers
