@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-slow lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+## The multi-million-row crash tests (kill -9 while DuckDB writes the commit); minutes long.
+test-slow: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m slow -s
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -76,3 +76,13 @@ class EngineError(AovlabError):
 
 class NoDataError(AovlabError):
     """The selection holds no orders to compute on."""
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Is ``exc`` Ctrl-C arriving inside a DuckDB query?
+
+    DuckDB turns SIGINT into ``InterruptException`` or a bare ``RuntimeError('Query
+    interrupted')`` depending on where it lands; both mean the user pressed Ctrl-C.
+    """
+    return type(exc).__name__ == "InterruptException" or (
+        isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted")

@@ -81,6 +81,9 @@ class Explanation(Result):
 
     def top(self, n: int = 5) -> pd.DataFrame:
         """The segments that moved AOV most, either way (already in that order)."""
+        if not isinstance(n, int) or n < 1:
+            raise DefinitionError(f"top {n!r} must be a whole number, 1 or more",
+                                  fix="use e.g. --top 10")
         return self.segments.head(n)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Unpack
 
 import pandas as pd
@@ -12,6 +13,9 @@ from ..errors import DefinitionError
 from ..query import Selection, SelectionOptions, require_one_currency, require_orders
 from ..stats import OrderStats, ratio
 from .result import Result
+
+#: More bins than a chart or a spreadsheet can show; beyond it the table is only slow.
+MAX_BINS = 10_000
 
 
 class Histogram(Result):
@@ -50,8 +54,13 @@ def histogram(
     their own; ``meta`` holds the fence and the outliers' count and shares of orders and of
     revenue. The selection's grouping is ignored: the histogram is of all selected orders.
     """
-    if bins < 1:
-        raise DefinitionError("bins must be at least 1", fix="use e.g. --bins 30")
+    if not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
+        raise DefinitionError(f"bins {bins!r} must be a whole number from 1 to {MAX_BINS:,}",
+                              fix="use e.g. --bins 30")
+    if not (isinstance(fence_k, int | float) and math.isfinite(fence_k) and fence_k >= 0):
+        raise DefinitionError(
+            f"fence {fence_k!r} must be a finite number of IQRs, 0 or more",
+            fix="use 3 (Tukey's far-out fence) or 1.5 (his inner fence)")
     sel = Selection.of(selection, **options)
     eng = connect(source, sel.engine)
     facts = metrics.order_facts(eng, sel, by=(), period=None)

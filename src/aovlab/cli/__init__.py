@@ -19,18 +19,20 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.text import Text
 
 from .. import __version__
-from ..errors import AovlabError
+from ..errors import AovlabError, is_interrupt
 from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import option_fields
 from ..query import DIMENSIONS, PERIODS, Selection
 from ..report import (
     FORMATS,
+    check_output,
     histogram_title,
     kpi_columns,
     kpi_title,
     render_explanation,
     rich_table,
     write,
+    write_console,
 )
 from ..schema import DEFAULT_DEFINITION, DEFINITIONS
 
@@ -102,7 +104,10 @@ def _open(path: Path, *, create: bool = False):
                                  "--workspace")
     # Commands that only read open the file read-only: they cannot change it, and they work
     # on a read-only file or beside another reader.
-    return Workspace(path, read_only=not create)
+    ws = Workspace(path, read_only=not create)
+    if ws.recovered:
+        err.print(Text(f"note: {ws.recovered}", style="yellow"))
+    return ws
 
 
 def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
@@ -306,8 +311,11 @@ def explain(
     if fmt != "table":
         write(x.segments.assign(definition=x.definition), fmt, output, protect=[workspace],
               force=force)
-        return
-    render_explanation(x, console, top)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_explanation(x, c, top))
+    else:
+        render_explanation(x, console, top)
 
 
 @app.command()
@@ -347,26 +355,75 @@ def demo(
 
 
 @app.callback(invoke_without_command=True)
-def _root(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False
-          ) -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", envvar="AOVLAB_DEBUG",
+        help="Show the full traceback of an internal error instead of a one-line message.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
     if version:
         console.print(f"aovlab {__version__}")
         raise typer.Exit()
 
 
+_state: dict[str, bool] = {"debug": False}
+
+
+def _say(message: str, fix: str | None = None) -> None:
+    # Messages quote the user's data: printed as plain text, never as Rich markup.
+    err.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
+    if fix:
+        err.print(Text.assemble(("fix: ", "bold"), fix), highlight=False)
+
+
+def _crash_log(exc: BaseException) -> Path | None:
+    """Write the traceback of an internal error where the user can find and send it."""
+    import os
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = (f"aovlab {__version__}, Python {sys.version.split()[0]}\n"
+            f"command: {' '.join(sys.argv)}\n\n"
+            + "".join(traceback.format_exception(exc)))
+    for folder in (os.environ.get("AOVLAB_LOG_DIR"), Path.home() / ".cache" / "aovlab",
+                   tempfile.gettempdir()):
+        if not folder:
+            continue
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            log = Path(folder) / f"aovlab-error-{stamp}-{os.getpid()}.log"
+            log.write_text(text, encoding="utf-8")
+            return log
+        except OSError:
+            continue
+    return None
+
+
 def main() -> None:
+    """The command line's one error boundary.
+
+    Exit 0 on success; 2 with a message and a fix for anything the user can correct (usage
+    errors print the usage); 130 on Ctrl-C; 1 for an internal error, with its traceback in
+    a log file to report (printed instead with ``--debug``).
+    """
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode typer turns Ctrl-C into a returned 130 and Exit(n) into n.
+        code = app(standalone_mode=False)
+        if code == 130:
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except AovlabError as exc:
-        # Messages quote the user's data: printed as plain text, never as Rich markup.
-        err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
-        if exc.fix:
-            err.print(Text.assemble(("fix: ", "bold"), exc.fix), highlight=False)
+        _say(exc.message, exc.fix)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
+        err.print("aborted (Ctrl-C); nothing was written")
         sys.exit(130)
     except Exception as exc:
         # Usage errors (unknown option, bad value, missing argument) are the bundled click's
@@ -375,7 +432,18 @@ def main() -> None:
                 getattr(exc, "exit_code", None), int):
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        if is_interrupt(exc):  # Ctrl-C inside a DuckDB query
+            err.print("aborted (Ctrl-C); nothing was written")
+            sys.exit(130)
+        if _state["debug"]:
+            raise
+        log = _crash_log(exc)
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        _say(f"internal error ({type(exc).__name__}: {first}). This is a bug in aovlab, "
+             "not in your data or options: please report it"
+             + (f", with the log {log}" if log else ""),
+             fix="run the command again with --debug to see the traceback")
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +65,28 @@ def check_output(output: str | Path, *, protect: Sequence[str | Path] = (),
     return out
 
 
+@contextmanager
+def replacing(output: Path) -> Iterator[Path]:
+    """A temporary path beside ``output`` that becomes ``output`` only if the block succeeds.
+
+    A failure or Ctrl-C half-way leaves ``output`` as it was (or absent), never truncated.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_console(output: Path, render: Callable[[Console], None]) -> None:
+    """What ``render`` prints, written to ``output`` (atomically) as plain text."""
+    with replacing(output) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        render(Console(file=fh, width=160))
+
+
 def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None, *,
           title: str | None = None, caption: str | None = None,
           console: Console | None = None, protect: Sequence[str | Path] = (),
@@ -83,12 +107,12 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
             (console or Console()).print(rich_table(df, title, caption,
                                                     transpose=len(df) == 1))
             return
-        with open(output, "w", encoding="utf-8") as fh:
-            Console(file=fh, width=160).print(rich_table(df, title, caption,
-                                                         transpose=len(df) == 1))
+        write_console(output, lambda c: c.print(rich_table(df, title, caption,
+                                                            transpose=len(df) == 1)))
         return
     if fmt == "parquet":
-        df.to_parquet(output, index=False)
+        with replacing(output) as tmp:
+            df.to_parquet(tmp, index=False)
         return
     if fmt == "csv":
         text = spreadsheet_safe(df).to_csv(index=False)
@@ -97,4 +121,5 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        with replacing(output) as tmp:
+            tmp.write_text(text, encoding="utf-8")

@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from .. import schema
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, is_interrupt
+from . import recovery
 from .catalog import DuckDBCatalog
 from .staging import (
     ImportSummary,
@@ -48,26 +49,40 @@ class Workspace:
     def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        #: What opening the workspace repaired (an interrupted import undone), or None.
+        self.recovered: str | None = None
         if self.path != ":memory:":
             _check_path(Path(self.path))
-        try:
-            #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
-            #: layers read through :attr:`catalog` (a cursor per call) instead.
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            locked = "lock" in str(exc).lower()
-            raise WorkspaceError(
-                f"cannot open workspace {self.path}: {str(exc).splitlines()[0]}",
-                fix="close the other program using it (another aovlab import?), or pass "
-                    "another --workspace path" if locked else
-                    "pass the path of an aovlab workspace (a .duckdb file), or a new path",
-            ) from exc
+        #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
+        #: layers read through :attr:`catalog` (a cursor per call) instead.
+        self.con = self._connect(read_only)
         if not read_only:
             # Never add aovlab's tables to a database that already holds something else.
             self._refuse_foreign()
             self._create()
         self._check_version()
+        if read_only:
+            marker = recovery.pending(self.con)
+            if marker is not None and not recovery.completed(self.con, marker):
+                # An interrupted import must be undone before anything is read: once, with
+                # write access, then back to read-only.
+                self.con.close()
+                with Workspace(self.path) as repairing:
+                    self.recovered = repairing.recovered
+                self.con = self._connect(read_only)
+        else:
+            self.recovered = recovery.recover(self.con, self.path)
         self.catalog = DuckDBCatalog(self.con, self.path, self._lock)
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise _open_error(self.path, exc) from exc
+        # DuckDB draws its own progress bar on stdout, pipes included; aovlab shows progress
+        # itself, in a terminal only.
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     # -- lifecycle -------------------------------------------------------------------------
     def _refuse_foreign(self) -> None:
@@ -100,11 +115,13 @@ class Workspace:
                 f"{self.path} is not an aovlab workspace (no meta table)",
                 fix="point --workspace at a file created by 'aovlab import'",
             ) from exc
-        if row is None or int(row[0]) != schema.SCHEMA_VERSION:
+        if row is None or row[0] != str(schema.SCHEMA_VERSION):
+            shown = "none" if row is None else repr(row[0])
             raise WorkspaceError(
-                f"{self.path} has schema version {row[0] if row else '?'}; "
-                f"this aovlab needs {schema.SCHEMA_VERSION}",
-                fix="re-import your data into a new workspace",
+                f"{self.path} has schema version {shown}; this aovlab needs "
+                f"{schema.SCHEMA_VERSION}",
+                fix="re-import your data into a new workspace (or use the aovlab version "
+                    "that wrote it)",
             )
 
     def close(self) -> None:
@@ -160,13 +177,24 @@ class Workspace:
         stage: Callable[[StagingContext], None],
         progress: ProgressFn = no_progress,
     ) -> ImportSummary:
-        """Stage with ``stage(ctx)`` and merge, all in one transaction; roll back on any error."""
+        """Stage with ``stage(ctx)`` and merge, all in one transaction; roll back on any error.
+
+        A marker committed before the transaction and removed after it lets the next opening
+        undo an import that a kill or a power cut interrupted (:mod:`.recovery`). Ctrl-C
+        raises :class:`KeyboardInterrupt`, a failed write (disk full) a
+        :class:`WorkspaceError`; in both cases nothing was written.
+        """
         summary = ImportSummary(format=fmt, files=files)
         with self._lock:
             con = self.con
-            con.execute("BEGIN TRANSACTION")
+            try:
+                marker = recovery.begin(con, fmt, files)
+            except duckdb.Error as exc:
+                raise _write_error(self.path, exc) from exc
+            summary.import_id = marker.import_id
             ctx = StagingContext(con, summary, progress)
             try:
+                con.execute("BEGIN TRANSACTION")
                 stage(ctx)
                 progress("validating")
                 validate(con, ctx.staged)
@@ -174,11 +202,19 @@ class Workspace:
                 self._merge_staged(con, ctx.staged, summary)
                 self._log(con, summary)
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                _rollback(con)
+                if is_interrupt(exc):
+                    raise KeyboardInterrupt from exc
+                if isinstance(exc, duckdb.IOException | duckdb.FatalException):
+                    raise _write_error(self.path, exc) from exc
                 raise
             finally:
-                ctx.close()
+                try:
+                    ctx.close()
+                    recovery.end(con)
+                except duckdb.Error:
+                    pass  # the next opening finds the marker and checks the import
         return summary
 
     def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],
@@ -215,13 +251,41 @@ class Workspace:
                 )
 
     def _log(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
-        next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
-        summary.import_id = next_id
         con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
-            [next_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
+            [summary.import_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
              json.dumps(summary.to_dict(), default=str)],
         )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # A commit that failed (disk full) has already ended the transaction: ROLLBACK would
+    # then raise "no transaction is active" over the real error.
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def _open_error(path: str, exc: duckdb.Error) -> WorkspaceError:
+    first = str(exc).splitlines()[0]
+    if "lock" in first.lower():
+        return WorkspaceError(
+            f"workspace {path} is in use by another process: {first}",
+            fix="wait for the other aovlab command (an import?) to finish, or close the "
+                "program holding it, or pass another --workspace path")
+    if isinstance(exc, duckdb.IOException):
+        return WorkspaceError(f"cannot open workspace {path}: {first}",
+                              fix="check that its folder is writable and the disk has space")
+    return WorkspaceError(f"cannot open workspace {path}: {first}",
+                          fix="pass the path of an aovlab workspace (a .duckdb file), or a "
+                              "new path")
+
+
+def _write_error(path: str, exc: duckdb.Error) -> WorkspaceError:
+    return WorkspaceError(
+        f"could not write workspace {path}: {str(exc).splitlines()[0]}; the import was "
+        "aborted and nothing was written",
+        fix="free disk space (or make the workspace's folder writable), then run the import "
+            "again")
 
 
 #: Bytes 8-11 of every DuckDB database file.

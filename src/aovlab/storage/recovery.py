@@ -1,0 +1,126 @@
+"""Imports that were cut off (kill -9, power loss) are undone when the workspace next opens.
+
+Why this exists: an import's rows and its ``imports`` log row are written in one DuckDB
+transaction, yet a kill -9 while DuckDB writes that transaction's WAL can bring the rows
+back on reopening without the log row (DuckDB 1.5 replays the row groups it had already
+written optimistically; seen in 2 of 3 runs, and reproduced in ``tests/test_crash.py``).
+So the workspace keeps its own marker, independent of how DuckDB orders its WAL:
+
+1. before the import's transaction, ``meta.import_in_progress`` is committed, holding the
+   import's id and the row count of every canonical table;
+2. the import's transaction adds rows and the log row;
+3. a last commit removes the marker.
+
+Canonical tables are append-only (imports only ever insert), so whatever an interrupted
+import left sits at ``rowid >= count before``. On opening, a marker means step 2 or 3 was
+interrupted: if the log row is there and every table holds exactly its rows, the import
+completed and only the marker goes; otherwise the import's rows and log row are deleted,
+which is the state before it began. Either way the outcome is all or nothing, log included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+
+from .. import schema
+from ..errors import WorkspaceError
+
+MARKER = "import_in_progress"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What an import recorded before it began."""
+
+    import_id: int
+    format: str
+    files: list[str]
+    before: dict[str, int]  # canonical table -> rows before the import
+
+    def to_json(self) -> str:
+        return json.dumps({"import_id": self.import_id, "format": self.format,
+                           "files": self.files, "before": self.before})
+
+    @classmethod
+    def from_json(cls, text: str) -> Marker:
+        d = json.loads(text)
+        return cls(int(d["import_id"]), str(d["format"]), list(d["files"]),
+                   {str(k): int(v) for k, v in d["before"].items()})
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per canonical table (metadata reads in DuckDB: cheap at any size)."""
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema.TABLES}
+
+
+def begin(con: duckdb.DuckDBPyConnection, fmt: str, files: list[str]) -> Marker:
+    """Commit the marker of the import about to run (outside any transaction)."""
+    next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+    marker = Marker(next_id, fmt, files, counts(con))
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [MARKER, marker.to_json()])
+    return marker
+
+
+def end(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the marker once the import committed or rolled back."""
+    con.execute("DELETE FROM meta WHERE key = ?", [MARKER])
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> Marker | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [MARKER]).fetchone()
+    return Marker.from_json(row[0]) if row else None
+
+
+def completed(con: duckdb.DuckDBPyConnection, marker: Marker) -> bool:
+    """Did the marked import commit whole: its log row, and exactly its rows in every table?"""
+    row = con.execute("SELECT summary FROM imports WHERE import_id = ?",
+                      [marker.import_id]).fetchone()
+    if row is None:
+        return False
+    added = {t: int(c.get("added", 0)) for t, c in json.loads(row[0]).get("tables", {}).items()}
+    now = counts(con)
+    return all(now[t] == marker.before.get(t, 0) + added.get(t, 0) for t in schema.TABLES)
+
+
+def undo(con: duckdb.DuckDBPyConnection, marker: Marker, path: str) -> None:
+    """Delete what the interrupted import left, log row included, in one transaction."""
+    now = counts(con)
+    short = {t: (n, marker.before.get(t, 0)) for t, n in now.items()
+             if n < marker.before.get(t, 0)}
+    if short:
+        # Fewer rows than before the import: not something an interrupted insert can do.
+        shown = ", ".join(f"{t} has {n:,} rows, had {b:,}" for t, (n, b) in short.items())
+        raise WorkspaceError(
+            f"workspace {path} lost rows that were there before import {marker.import_id} "
+            f"({shown}); it cannot be repaired automatically",
+            fix="re-import your files into a new workspace (imports are idempotent)")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM imports WHERE import_id = ?", [marker.import_id])
+        for t in schema.TABLES:
+            if now[t] > marker.before.get(t, 0):
+                con.execute(f"DELETE FROM {t} WHERE rowid >= ?", [marker.before.get(t, 0)])
+        end(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("CHECKPOINT")
+
+
+def recover(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    """Finish or undo an interrupted import; a sentence saying what was done, or None."""
+    marker = pending(con)
+    if marker is None:
+        return None
+    files = ", ".join(marker.files)
+    if completed(con, marker):
+        end(con)
+        return None
+    undo(con, marker, path)
+    return (f"the {marker.format} import of {files} (import {marker.import_id}) was "
+            "interrupted before it finished; what it had written was removed, so the "
+            "workspace is as it was before that import")
