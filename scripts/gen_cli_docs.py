@@ -49,6 +49,15 @@ def render_model() -> str:
         for c in t.columns:
             out.append(f"| `{c.name}` | {c.type} | {'no' if c.nullable else 'yes'} | {c.doc} |")
         out.append("")
+        checks = [r for r in t.rules if not isinstance(r, schema.References)]
+        if checks:
+            out.append("Refused on import:\n")
+            for r in checks:
+                when = f" (where {r.when})" if getattr(r, "when", None) else ""
+                out.append(f"- `{r.column}`: {r.problem}{when}")
+            out.append("")
+    out.append("## Signs, sizes and dates\n")
+    out.append(schema.POLICY.replace("\n", " ") + "\n")
     return "\n".join(out)
 
 

@@ -526,7 +526,7 @@ def test_fuzz_damaged_exports_are_refused_cleanly(loaded, content):
 @pytest.mark.parametrize("content,words", [
     ("", "empty"),
     (_csv([]), "no data rows"),
-    (_csv(GOOD).replace("\n#1002", "\n#1002,x", 1), "line 4 of the file has 26 fields"),
+    (_csv(GOOD).replace("\n#1002", "\n#1002,x", 1), "line 4 has 26 fields"),
     (_csv(GOOD)[:-30], "fields where the header has 25"),
     ('"' + _csv(GOOD), "unclosed quote"),
     (_csv(GOOD).replace("#1003,", '"#1003,', 1), "cannot be read as CSV"),

@@ -126,6 +126,8 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
             fix="its options are: " + (", ".join("--" + a.replace("_", "-") for a in sorted(
                 accepted & set(option_fields()))) or "none"))
     existed = workspace.exists()
+    if not existed:
+        _state["creating"] = workspace
     ws = _open(workspace, create=True)
     ok = False
     try:
@@ -141,6 +143,7 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
 
             summary = import_files(ws, files, fmt, progress=progress, **given)
         ok = True
+        _state.pop("creating", None)
     finally:
         ws.close()
         if not ok and not existed:  # a first import that fails leaves no file behind
@@ -368,7 +371,7 @@ def _root(
         raise typer.Exit()
 
 
-_state: dict[str, bool] = {"debug": False}
+_state: dict[str, object] = {"debug": False}
 
 
 def _say(message: str, fix: str | None = None) -> None:
@@ -403,6 +406,25 @@ def _crash_log(exc: BaseException) -> Path | None:
     return None
 
 
+def _aborted() -> None:
+    """Ctrl-C: say so and leave at once.
+
+    No clean-up runs: after an interrupted query DuckDB can hang closing its connection,
+    and nothing needs it. An import's transaction never committed, and the workspace's next
+    opening clears the marker it left (as after a kill; see aovlab.storage.recovery).
+    """
+    import os
+
+    err.print("aborted (Ctrl-C); nothing was written")
+    created = _state.get("creating")
+    if isinstance(created, Path):  # a first import leaves no file behind
+        for p in (created, created.with_name(created.name + ".wal")):
+            p.unlink(missing_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main() -> None:
     """The command line's one error boundary.
 
@@ -410,6 +432,11 @@ def main() -> None:
     errors print the usage); 130 on Ctrl-C; 1 for an internal error, with its traceback in
     a log file to report (printed instead with ``--debug``).
     """
+    import signal
+
+    # Ctrl-C leaves at once, from the handler: unwinding through DuckDB after an interrupted
+    # query can hang in its connection's destructor (DuckDB 1.5, on a loaded machine).
+    signal.signal(signal.SIGINT, lambda *_: _aborted())
     try:
         # Outside standalone mode typer turns Ctrl-C into a returned 130 and Exit(n) into n.
         code = app(standalone_mode=False)
@@ -423,9 +450,16 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted (Ctrl-C); nothing was written")
-        sys.exit(130)
+        _aborted()
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.filename is not None and not _state["debug"]:
+            # A path the system refuses (too long, no permission, a device): the user's to
+            # fix, not a bug.
+            shown = str(exc.filename)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            _say(f"cannot use {shown!r}: {exc.strerror or exc}",
+                 fix="check the path, its length and its permissions")
+            sys.exit(2)
         # Usage errors (unknown option, bad value, missing argument) are the bundled click's
         # exceptions (typer 0.29 vendors click): they print their usage and carry exit code 2.
         if callable(getattr(exc, "show", None)) and isinstance(
@@ -433,8 +467,7 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if is_interrupt(exc):  # Ctrl-C inside a DuckDB query
-            err.print("aborted (Ctrl-C); nothing was written")
-            sys.exit(130)
+            _aborted()
         if _state["debug"]:
             raise
         log = _crash_log(exc)

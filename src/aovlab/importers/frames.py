@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,21 +13,53 @@ from ..storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_p
 from . import generic
 
 
-def to_arrow(frame: object) -> pa.Table:
+def to_arrow(frame: object, name: str = "<frame>") -> pa.Table:
     """Accept a pyarrow Table/RecordBatch, a pandas or a polars DataFrame."""
     if isinstance(frame, pa.Table):
-        return frame
-    if isinstance(frame, pa.RecordBatch):
-        return pa.Table.from_batches([frame])
-    mod = type(frame).__module__.split(".")[0]
-    if mod == "pandas":
-        return pa.Table.from_pandas(frame, preserve_index=False)
-    if mod == "polars":
-        return frame.to_arrow()
-    if hasattr(frame, "__arrow_c_stream__"):
-        return pa.table(frame)
-    raise InputError(f"cannot import a {type(frame).__name__}", Location("<frame>"),
-                     fix="pass a pandas DataFrame, a polars DataFrame or a pyarrow Table")
+        table = frame
+    elif isinstance(frame, pa.RecordBatch):
+        table = pa.Table.from_batches([frame])
+    elif type(frame).__module__.split(".")[0] == "pandas":
+        table = _from_pandas(frame, name)
+    elif type(frame).__module__.split(".")[0] == "polars":
+        table = frame.to_arrow()
+    elif hasattr(frame, "__arrow_c_stream__"):
+        table = pa.table(frame)
+    else:
+        raise InputError(f"cannot import a {type(frame).__name__}", Location(name),
+                         fix="pass a pandas DataFrame, a polars DataFrame or a pyarrow Table")
+    _refuse_duplicates([str(c) for c in table.column_names], name)
+    return table
+
+
+def _refuse_duplicates(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise InputError(f"column {n!r} appears twice (position {i + 1})",
+                             Location(where, None, n),
+                             fix="rename or drop one of them; aovlab would not know which to use")
+        seen.add(n)
+
+
+def _from_pandas(df, name: str) -> pa.Table:
+    """A pandas frame as Arrow; a column mixing kinds (numbers and text) becomes text, so
+    that the import names the first value it cannot read instead of failing in Arrow."""
+    _refuse_duplicates([str(c) for c in df.columns], name)
+    arrays = []
+    for col in df.columns:
+        values = df[col]
+        try:
+            arrays.append(pa.array(values, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            arrays.append(pa.array([None if _missing(v) else str(v) for v in values],
+                                   pa.string()))
+    return pa.Table.from_arrays(arrays, names=[str(c) for c in df.columns])
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (
+        type(v).__name__ in ("NaTType", "NAType"))
 
 
 def import_frame(
@@ -45,7 +78,7 @@ def import_frame(
     path, as for ``--format generic``) renames the others. ``settings`` are mapping
     options such as ``currency="EUR"`` or ``timezone="Europe/Paris"``.
     """
-    table = to_arrow(frame)
+    table = to_arrow(frame, name)
     m = dict(generic.load_mapping(mapping)) if mapping is not None else {}
     m.setdefault("kind", kind)
     m.update(settings)

@@ -36,7 +36,6 @@ from .base import Importer, option, register
 from .reading import (
     check_timezone,
     checked_cast,
-    nonnegative,
     quote_ident,
     read_raw_many,
     sql_str,
@@ -64,11 +63,17 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
         if not p.exists():
             raise MappingError(f"mapping file {p} does not exist",
                                fix="pass --mapping path/to/mapping.toml (see docs/importers.md)")
+        if p.is_dir():
+            raise MappingError(f"mapping {p} is a folder, not a file",
+                               fix="pass --mapping path/to/mapping.toml (see docs/importers.md)")
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise MappingError(f"mapping file {p} is not valid TOML: {exc}",
                                fix="see the example in docs/importers.md") from exc
+        except OSError as exc:
+            raise MappingError(f"mapping file {p} cannot be read: {exc.strerror}",
+                               fix="check the path and the file's permissions") from exc
     if mapping is not None:
         unknown = set(data) - OPTIONS
         if unknown:
@@ -151,11 +156,7 @@ class Generic(Importer):
         select = ", ".join(f"{expr} AS {name}" for name, expr in typed.items())
         ctx.execute(f"CREATE OR REPLACE TEMP TABLE raw_generic_typed AS "
                     f"SELECT _file, _row, {select} FROM raw_generic")
-        for col in ("discounts", "shipping", "tax", "returns"):
-            if col in src:
-                nonnegative(ctx.con, "raw_generic_typed", col, src[col],
-                            fix=f"write {col} as a positive amount (it is subtracted or added "
-                                "by the AOV definition)")
+        # Signs and sizes are the schema's one policy, checked on the staged rows.
 
     def build(self, ctx: StagingContext, found: _Found, opts: GenericOptions) -> None:
         source = sql_str(found.mapping["source"])

@@ -6,9 +6,11 @@ Rules (documented in docs/importers.md; every source line is kept):
   read as UK local time (Europe/London); currency GBP; ``customer_id`` NULL when missing.
 * Status: ``C…`` invoices are cancellations (UCI: "If this code starts with letter 'c', it
   indicates a cancellation") → ``cancelled``; ``A…`` invoices ("Adjust bad debt") and
-  invoices without a single line of positive quantity and price (stock adjustments) →
-  ``adjustment``; everything else → ``placed``.
-* Line types by ``StockCode``: POST, DOT, C2 → shipping; D → discount; BANK CHARGES,
+  invoices without a single line of positive quantity and price (stock adjustments, or
+  only a reversed discount) → ``adjustment``; everything else → ``placed``.
+* Line types by ``StockCode``: POST, DOT, C2 → shipping; D → discount, or adjustment when
+  its quantity × price is positive (it charges the customer: a reversed discount, since
+  discounts are never negative; 5 invoices of Online Retail II); BANK CHARGES,
   AMAZONFEE, CRUK → fee; S (samples), B (bad debt), PADS → adjustment; the rest (including
   M, manual) → product.
 * ``gross_sales`` = Σ product lines, ``discounts`` = −Σ discount lines, ``shipping`` = Σ
@@ -109,10 +111,16 @@ class OnlineRetail(Importer):
                    {cust} AS customer_id,
                    nullif(trim(CAST({m['country']} AS VARCHAR)), '') AS country,
                    CASE WHEN {code} IN ({_in(SHIPPING_CODES)}) THEN 'shipping'
+                        -- a discount line that charges the customer reverses a discount:
+                        -- an adjustment, since discounts are never negative (the policy)
+                        WHEN {code} IN ({_in(DISCOUNT_CODES)}) AND {qty} * {price} > 0
+                            THEN 'adjustment'
                         WHEN {code} IN ({_in(DISCOUNT_CODES)}) THEN 'discount'
                         WHEN {code} IN ({_in(FEE_CODES)}) THEN 'fee'
                         WHEN {code} IN ({_in(ADJUSTMENT_CODES)}) THEN 'adjustment'
-                        ELSE 'product' END AS line_type
+                        ELSE 'product' END AS line_type,
+                   coalesce({code} IN ({_in(DISCOUNT_CODES)}) AND {qty} * {price} > 0, false)
+                       AS reversed_discount
             FROM raw_uci""")
         bad = ctx.one(
             "SELECT _file, _row, invoice FROM raw_uci_typed WHERE invoice IS NULL "
@@ -146,7 +154,8 @@ class OnlineRetail(Importer):
                    coalesce(sum(quantity) FILTER (WHERE line_type = 'product'), 0) AS units,
                    CASE WHEN starts_with(upper(invoice), 'C') THEN 'cancelled'
                         WHEN starts_with(upper(invoice), 'A') THEN 'adjustment'
-                        WHEN count(*) FILTER (WHERE quantity > 0 AND unit_price > 0) = 0
+                        WHEN count(*) FILTER (WHERE quantity > 0 AND unit_price > 0
+                                              AND NOT reversed_discount) = 0
                             THEN 'adjustment'
                         ELSE 'placed' END AS status
             FROM raw_uci_typed GROUP BY invoice""")

@@ -8,6 +8,9 @@ columns are produced by :func:`checked_cast`, which names the first row it canno
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +44,61 @@ def check_file(path: str | Path, what: str = "input file") -> Path:
     return p
 
 
+_DELIMITERS = (",", ";", "\t", "|")
+_CSV_FIX = ("export the file again; if it was edited, check that line for a missing or extra "
+            "delimiter or an unclosed quote")
+
+
+def csv_header(path: str | Path, delim: str | None = None) -> tuple[list[str], str]:
+    """The header's column names and the delimiter, read the way DuckDB reads the rest.
+
+    The dialect is fixed from the header rather than sniffed from the whole file: on a
+    ragged or truncated file DuckDB's sniffer guesses another layout and the error then
+    names a missing column instead of the bad line (and it takes the ``#`` of order numbers
+    for a comment marker). The delimiter is the one of , ; tab | giving the header most
+    fields, unless given. A column name used twice is refused: which one to read would be
+    a guess.
+    """
+    p = check_file(path)
+    opener = gzip.open if p.name.lower().endswith(".gz") else open
+    try:
+        with opener(p, "rb") as fh:
+            head = fh.read(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot be read: {exc}", Location(str(p)), fix=_CSV_FIX) from exc
+    text = head.decode("utf-8-sig", errors="replace")
+    if "\x00" in text:
+        raise InputError("is not a text (CSV) file", Location(str(p)),
+                         fix="pass the CSV export itself (not a spreadsheet or an archive)")
+
+    def fields(d: str) -> list[str]:
+        try:
+            return next(csv.reader(io.StringIO(text, newline=""), delimiter=d), [])
+        except csv.Error as exc:
+            raise InputError(f"the header line cannot be read as CSV: {exc}", Location(str(p)),
+                             fix=_CSV_FIX) from exc
+
+    if delim is None:
+        delim = max(_DELIMITERS, key=lambda d: (len(fields(d)), d == ","))
+    header = fields(delim)
+    if any("\n" in name or "\r" in name for name in header):
+        raise InputError("the header line has an unclosed quote", Location(str(p)),
+                         fix=_CSV_FIX)
+    names: list[str] = []
+    for n, raw_name in enumerate(header, start=1):
+        name = raw_name.strip() or f"column{n}"
+        if name in names:
+            raise InputError(
+                f"column {name!r} appears twice in the header (columns {names.index(name) + 1} "
+                f"and {n})", Location(str(p), None, name),
+                fix="rename or delete one of them; aovlab would not know which to read")
+        names.append(name)
+    if not names:
+        raise InputError("has no header line", Location(str(p)),
+                         fix="the first line must name the columns")
+    return names, delim
+
+
 def read_raw(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
@@ -48,12 +106,14 @@ def read_raw(
     *,
     kind: str | None = None,
     csv_options: dict[str, object] | None = None,
-    all_text: bool = True,
+    fix: str = _CSV_FIX,
 ) -> list[str]:
     """Load ``path`` (CSV or Parquet) into temp table ``raw_<name>``; return its columns.
 
     CSV columns are read as text so that a bad value is reported by :func:`checked_cast`
-    with its row, instead of DuckDB guessing a type or failing deep inside a query.
+    with its row, instead of DuckDB guessing a type or failing deep inside a query; a line
+    with more or fewer fields than the header is refused, naming it (``fix`` says how to
+    mend it).
     """
     p = check_file(path)
     kind = kind or ("parquet" if p.suffix.lower() in {".parquet", ".pq"} else "csv")
@@ -61,13 +121,14 @@ def read_raw(
     if kind == "parquet":
         reader = f"read_parquet({src})"
     else:
-        opts = {"header": True, "all_varchar": all_text, "auto_detect": True,
+        given = dict(csv_options or {})
+        header, delim = csv_header(p, given.pop("delim", None))  # type: ignore[arg-type]
+        opts = {"header": True, "auto_detect": False, "delim": delim,
                 "quote": "\"", "escape": "\"",  # RFC 4180: an unclosed quote is an error
-                # no comment character: the sniffer would otherwise take the '#' of order
-                # numbers such as '#1001' for one and drop those rows silently
-                "comment": "",
-                "strict_mode": True, "null_padding": False}
-        opts.update(csv_options or {})
+                "comment": "", "skip": 0,
+                "strict_mode": True, "null_padding": False,
+                "columns": {n: "VARCHAR" for n in header}}
+        opts.update(given)
         rendered = ", ".join(f"{k} = {_sql_value(v)}" for k, v in opts.items())
         reader = f"read_csv({src}, {rendered})"
     try:
@@ -78,6 +139,16 @@ def read_raw(
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException,
             duckdb.IOException, duckdb.BinderException) as exc:
+        m = re.search(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) "
+                      r"Found: (\d+)", str(exc), re.S)
+        if m:
+            line, expected, found = m.groups()
+            shown = re.search(r"Original Line: (.*)", str(exc))
+            original = shown.group(1).strip() if shown else None
+            raise InputError(
+                f"line {line} has {found} fields where the header has {expected} (a "
+                "truncated, damaged or ragged line)",
+                Location(str(p), int(line) - 1, None, original), fix=fix) from exc
         raise InputError(
             f"cannot be read as {kind.upper()}: {first_line(exc)}",
             Location(str(p)),
@@ -120,6 +191,15 @@ def require_columns(cols: Iterable[str], needed: Iterable[str], file: str, fmt: 
         )
 
 
+def try_number(text: str, target: str = "DOUBLE") -> str:
+    """SQL: the number in text expression ``text``, NULL when it is not one.
+
+    DuckDB alone would read '1_000' as 1000 (Python literal syntax); no export writes
+    numbers so, and such a cell is more likely two values run together.
+    """
+    return f"CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS {target}) END"
+
+
 def checked_cast(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -136,7 +216,11 @@ def checked_cast(
     naming the row, the source column and the value. ``try_expr`` overrides the conversion
     (e.g. ``strptime`` with a format); it must yield NULL where conversion fails.
     """
-    conv = try_expr or f"TRY_CAST(nullif(trim(CAST({expr} AS VARCHAR)), '') AS {target})"
+    text = f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
+    conv = try_expr or f"TRY_CAST({text} AS {target})"
+    if target in _NUMBERS:
+        # DuckDB reads '1_000' as 1000 (Python literal syntax); no export writes numbers so
+        conv = f"CASE WHEN NOT contains({text}, '_') THEN {conv} END"
     if target == "DOUBLE" and try_expr is None:
         # 'nan', 'inf' and '1e400' cast to DOUBLE, but are not amounts anyone can sum
         conv = f"CASE WHEN isfinite({conv}) THEN {conv} END"
@@ -154,6 +238,7 @@ def checked_cast(
     return conv
 
 
+_NUMBERS = ("DOUBLE", "BIGINT", "INTEGER", "DECIMAL", "HUGEINT")
 _TYPE_WORDS = {
     "DOUBLE": "a number",
     "BIGINT": "a whole number",

@@ -5,7 +5,7 @@ Everything else reads these declarations; this layer imports nothing from aovlab
 """
 
 from .definitions import DEFAULT_DEFINITION, DEFINITIONS, Definition, get_definition
-from .rules import Finite, OneOf, Pattern, References, Rule
+from .rules import Finite, OneOf, Pattern, Range, References, Rule
 from .tables import (
     COUNTED_STATUSES,
     CUSTOMERS,
@@ -15,6 +15,7 @@ from .tables import (
     NOT_SET,
     ORDER_LINES,
     ORDERS,
+    POLICY,
     PRODUCTS,
     SCHEMA_VERSION,
     STATUSES,
@@ -28,5 +29,5 @@ __all__ = [
     "COUNTED_STATUSES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS", "IMPORTS_DDL",
     "LINE_TYPES", "META_DDL", "NOT_SET", "ORDERS", "ORDER_LINES", "PRODUCTS", "SCHEMA_VERSION",
     "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite", "OneOf", "Pattern",
-    "References", "Rule", "Table", "get_definition",
+    "POLICY", "Range", "References", "Rule", "Table", "get_definition",
 ]

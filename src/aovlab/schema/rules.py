@@ -55,6 +55,29 @@ class Finite:
 
 
 @dataclass(frozen=True)
+class Range:
+    """A number or a date within bounds, on every row or on the rows ``when`` selects.
+
+    ``low`` and ``high`` are SQL literals (``0``, ``1e15``, ``DATE '1970-01-01'``); either
+    may be None. ``when`` is a SQL condition on the same row (``status IN (...)``).
+    """
+
+    column: str
+    low: str | None
+    high: str | None
+    problem: str
+    fix: str
+    when: str | None = None
+
+    def violation(self, col: str) -> str:
+        out = [f"{col} < {self.low}"] if self.low is not None else []
+        out += [f"{col} > {self.high}"] if self.high is not None else []
+        broken = "(" + " OR ".join(out) + ")"
+        return f"coalesce(({self.when}) AND {broken}, false)" if self.when else \
+            f"coalesce({broken}, false)"
+
+
+@dataclass(frozen=True)
 class References:
     """Every value names a row of another table (already stored, or in the same import)."""
 
@@ -66,4 +89,4 @@ class References:
 
 
 #: A row rule checked with :meth:`violation`; :class:`References` is checked across tables.
-Rule = OneOf | Pattern | Finite | References
+Rule = OneOf | Pattern | Finite | Range | References

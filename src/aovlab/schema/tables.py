@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .rules import Finite, OneOf, Pattern, References, Rule
+from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
 SCHEMA_VERSION = 1
 
@@ -23,6 +23,53 @@ LINE_TYPES = ("product", "shipping", "discount", "fee", "adjustment")
 
 #: Shown in place of a missing dimension value, on every engine.
 NOT_SET = "(not set)"
+
+#: The one policy on signs, sizes and dates, for every importer (enforced by the rules
+#: below on every import, whatever the format; docs/data-model.md prints it).
+POLICY = """\
+Returns are a positive `returns` amount on the order and negative quantities on its
+lines. Counted orders (placed, refunded) carry no negative amount; cancellation and
+adjustment documents may, as reversals do. A negative price is only possible on an
+adjustment line. Amounts are finite and at most 1e15 in size, quantities at most a
+billion units, dates within 1970..2199: beyond these a value can only be a mistake (an id
+in a money column, a misread date) and would break sums. Anything else is refused at
+import, naming the file, row, column and value; nothing is written."""
+MAX_AMOUNT = 1e15
+MAX_UNITS = 1e9
+FIRST_DATE, LAST_DATE = "1970-01-01", "2199-12-31"
+_COUNTED = "status IN (" + ", ".join(f"'{s}'" for s in COUNTED_STATUSES) + ")"
+
+
+def _amount(col: str, *, positive_when: str | None = None) -> tuple:
+    """Rules for a money column: finite, at most MAX_AMOUNT in size, and not negative on
+    the rows ``positive_when`` selects (on every row when None)."""
+    return (
+        Finite(col, f"{col} is not a finite number", "write a plain decimal number"),
+        Range(col, f"{-MAX_AMOUNT}", f"{MAX_AMOUNT}",
+              f"{col} is larger than any real amount ({MAX_AMOUNT:.0e})",
+              "check the column holds money (not an id or a timestamp) and its decimal "
+              "separator"),
+        Range(col, "0", None, f"{col} is negative" + (
+            " on a counted order" if positive_when == _COUNTED else ""),
+            "write it as a positive amount: returns go in the returns amount or as negative "
+            "line quantities, reversals as cancelled or adjustment orders",
+            when=positive_when),
+    )
+
+
+def _quantity(col: str) -> tuple:
+    return (
+        Finite(col, f"{col} is not a finite number", "write a plain number"),
+        Range(col, f"{-MAX_UNITS}", f"{MAX_UNITS}",
+              f"{col} is beyond {MAX_UNITS:.0e} units (negative ones are returns)",
+              "check the column holds quantities (not an id or an amount)"),
+    )
+
+
+def _date(col: str, literal: str) -> Range:
+    return Range(col, f"{literal} '{FIRST_DATE}'", f"{literal} '{LAST_DATE}'",
+                 f"{col} is outside {FIRST_DATE[:4]}..{LAST_DATE[:4]}",
+                 "check the date's format (day/month order, a 2-digit year) and time zone")
 
 
 @dataclass(frozen=True)
@@ -98,8 +145,13 @@ ORDERS = Table(
               f"use one of {', '.join(STATUSES)} (map source values)"),
         Pattern("currency", "[A-Z]{3}", "currency is not a three-letter ISO 4217 code",
                 "write codes such as EUR, USD, GBP"),
-        *(Finite(c, f"{c} is not a finite number", "write a plain decimal number")
-          for c in ("gross_sales", "discounts", "shipping", "tax", "returns", "total")),
+        *(r for c in ("gross_sales", "discounts", "shipping", "tax", "returns", "total", "cost")
+          for r in _amount(c, positive_when=_COUNTED)),
+        *_quantity("units"),
+        Range("units", "0", None, "units is negative on a counted order",
+              "returned units are negative line quantities; the order's units stay 0 or more",
+              when=_COUNTED),
+        _date("order_date", "DATE"), _date("created_at", "TIMESTAMPTZ"),
     ),
 )
 
@@ -122,6 +174,9 @@ ORDER_LINES = Table(
     (
         OneOf("line_type", LINE_TYPES, "unknown line type",
               f"use one of {', '.join(LINE_TYPES)}"),
+        *_quantity("quantity"),
+        *_amount("unit_price", positive_when="line_type <> 'adjustment'"),
+        *_amount("unit_cost"), *_amount("line_discount"),
         References("order_id", "orders", "order_id",
                    "order line refers to an order that is neither in this import nor in the "
                    "workspace", "import the orders file first, or together with the lines"),
@@ -139,6 +194,7 @@ PRODUCTS = Table(
         Column("unit_cost", "DOUBLE", True, "Cost per unit."),
     ),
     ("product_id",),
+    (*_amount("price"), *_amount("unit_cost")),
 )
 
 CUSTOMERS = Table(
@@ -152,6 +208,7 @@ CUSTOMERS = Table(
         Column("first_seen", "TIMESTAMPTZ", True, "Sign-up or first known activity."),
     ),
     ("customer_id",),
+    (_date("first_seen", "TIMESTAMPTZ"),),
 )
 
 TRAFFIC = Table(
@@ -170,6 +227,11 @@ TRAFFIC = Table(
         Column("purchases", "BIGINT", True, "Sessions with a purchase."),
     ),
     ("date", "channel", "country", "device"),
+    (_date("date", "DATE"),
+     *(Range(c, "0", "1e12", f"{c} is negative or beyond a trillion",
+             "write counts as whole numbers, 0 or more")
+       for c in ("sessions", "visitors", "view_item", "add_to_cart", "begin_checkout",
+                 "purchases"))),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, ORDER_LINES, PRODUCTS, CUSTOMERS, TRAFFIC)}

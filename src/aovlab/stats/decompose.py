@@ -59,6 +59,9 @@ def mix_rate(n_a: Sequence[float], r_a: Sequence[float], n_b: Sequence[float],
         # A segment absent from one period takes its other-period AOV there: no rate effect.
         fa = a_b if math.isnan(a_a) else a_a
         fb = a_a if math.isnan(a_b) else a_b
+        if math.isnan(fa):  # no orders in either period: the segment moves nothing
+            out.append(MixRate(w_a, w_b, a_a, a_b, 0.0, 0.0))
+            continue
         out.append(MixRate(w_a, w_b, a_a, a_b, (w_b - w_a) * (fa + fb) / 2,
                            (w_a + w_b) / 2 * (fb - fa)))
     return out

@@ -120,6 +120,12 @@ def recover(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
     if completed(con, marker):
         end(con)
         return None
+    now = counts(con)
+    logged = con.execute("SELECT count(*) FROM imports WHERE import_id = ?",
+                         [marker.import_id]).fetchone()[0]
+    if not logged and all(now[t] == marker.before.get(t, 0) for t in now):
+        end(con)  # cut off before it wrote anything (Ctrl-C, a refused file): nothing to undo
+        return None
     undo(con, marker, path)
     return (f"the {marker.format} import of {files} (import {marker.import_id}) was "
             "interrupted before it finished; what it had written was removed, so the "

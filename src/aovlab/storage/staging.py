@@ -99,14 +99,25 @@ class StagingContext:
         if table in self.staged:
             raise RuntimeError(f"{table} emitted twice")  # an importer bug
         rel = relation if _NAME.fullmatch(relation) else f"({relation})"
-        have = {r[0] for r in self.execute(f"DESCRIBE SELECT * FROM {rel} AS s").fetchall()}
+        types = {r[0]: r[1] for r in self.execute(f"DESCRIBE SELECT * FROM {rel} AS s")
+                 .fetchall()}
+        have = set(types)
         for c in ("_file", "_row"):
             if c not in have:
                 raise RuntimeError(f"{table}: relation lacks {c}")  # an importer bug
-        cols = []
+        cols, risky = [], []
         for c in t.columns:
             if c.name in have:
-                cols.append(f"CAST(s.{c.name} AS {c.type}) AS {c.name}")
+                if _may_fail(types[c.name], c.type):
+                    # TRY_CAST and a flag, so that a value the canonical type cannot hold
+                    # (1e20 sessions) is named with its row: a failing CAST would abort the
+                    # import's transaction before anything could be asked.
+                    cols.append(f"TRY_CAST(s.{c.name} AS {c.type}) AS {c.name}")
+                    cols.append(f"(s.{c.name} IS NOT NULL AND TRY_CAST(s.{c.name} AS {c.type}) "
+                                f"IS NULL) AS _bad_{c.name}")
+                    risky.append(c)
+                else:
+                    cols.append(f"CAST(s.{c.name} AS {c.type}) AS {c.name}")
             elif c.default is not None or c.nullable:
                 cols.append(f"CAST({c.default or 'NULL'} AS {c.type}) AS {c.name}")
             else:
@@ -114,11 +125,43 @@ class StagingContext:
         self.execute(f"CREATE TEMP TABLE stage_{table} AS SELECT s._file, s._row, "
                      f"{', '.join(cols)} FROM {rel} AS s")
         self.staged.append(table)
+        if risky:
+            self._cast_error(t, rel, risky)
+
+    def _cast_error(self, t: schema.Table, rel: str, risky: list[schema.Column]) -> None:
+        flags = ", ".join(f"_bad_{c.name}" for c in risky)
+        bad = self.one(f"SELECT _file, _row, {flags} FROM stage_{t.name} "
+                       f"WHERE {' OR '.join(f'_bad_{c.name}' for c in risky)} "
+                       "ORDER BY 1, 2 LIMIT 1")
+        if not bad:
+            return
+        col = next(c for c, flag in zip(risky, bad[2:], strict=True) if flag)
+        value = self.one(f"SELECT CAST(s.{col.name} AS VARCHAR) FROM {rel} AS s "
+                         "WHERE s._file = ? AND s._row = ? LIMIT 1", [bad[0], bad[1]])
+        raise InputError(
+            f"{t.name}.{col.name} cannot hold this value ({col.type})",
+            Location(bad[0], bad[1], col.name, value[0] if value else None),
+            fix=f"check the value: it is out of range or of the wrong kind for {col.name}")
 
     def close(self) -> None:
         """Drop every temporary table created since the context opened."""
         for name in sorted(_temp_tables(self.con) - self._before):
             self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+_WHOLE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+def _may_fail(source: str, target: str) -> bool:
+    """Can casting ``source`` to ``target`` fail on some value? (Widening never does.)"""
+    if source == target or target == "VARCHAR":
+        return False
+    if target in ("BIGINT", "DOUBLE") and source in _WHOLE:
+        return False
+    if target == "DOUBLE" and (source == "FLOAT" or source.startswith("DECIMAL")):
+        return False
+    return not (target == "TIMESTAMPTZ" and source in ("DATE", "TIMESTAMP",
+                                                       "TIMESTAMP WITH TIME ZONE"))
 
 
 def _first(con: duckdb.DuckDBPyConnection, stage: str, where: str, col: str) -> tuple | None:

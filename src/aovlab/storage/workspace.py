@@ -51,6 +51,7 @@ class Workspace:
         self._lock = threading.RLock()
         #: What opening the workspace repaired (an interrupted import undone), or None.
         self.recovered: str | None = None
+        self._abandoned = False
         if self.path != ":memory:":
             _check_path(Path(self.path))
         #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
@@ -126,7 +127,8 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
-            self.con.close()
+            if not self._abandoned:
+                self.con.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -203,18 +205,24 @@ class Workspace:
                 self._log(con, summary)
                 con.execute("COMMIT")
             except BaseException as exc:
-                _rollback(con)
-                if is_interrupt(exc):
+                if isinstance(exc, KeyboardInterrupt) or is_interrupt(exc):
+                    # After an interrupted query DuckDB 1.5 can hang in ROLLBACK and in close
+                    # (seen on a loaded machine): the connection is left alone instead. The
+                    # transaction never commits; the marker left behind is cleared by the
+                    # next opening, as after a kill (see .recovery).
+                    self._abandoned = True
                     raise KeyboardInterrupt from exc
+                _rollback(con)
                 if isinstance(exc, duckdb.IOException | duckdb.FatalException):
                     raise _write_error(self.path, exc) from exc
                 raise
             finally:
-                try:
-                    ctx.close()
-                    recovery.end(con)
-                except duckdb.Error:
-                    pass  # the next opening finds the marker and checks the import
+                if not self._abandoned:
+                    try:
+                        ctx.close()
+                        recovery.end(con)
+                    except duckdb.Error:
+                        pass  # the next opening finds the marker and checks the import
         return summary
 
     def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],

@@ -8,7 +8,7 @@ import duckdb
 
 from ... import schema
 from ...errors import InputError, Location
-from ..reading import sql_str
+from ..reading import sql_str, try_number
 
 NOT_SET = schema.NOT_SET
 FMT = "GA4 BigQuery export"
@@ -217,7 +217,9 @@ def typed_sql(src: tuple[str, object] | None, target: str, prefix: str = "") -> 
         return f"CAST({expr} AS {target})"
     if target == "VARCHAR":
         return f"CAST({expr} AS VARCHAR)"
-    return f"TRY_CAST(nullif(trim(CAST({expr} AS VARCHAR)), '') AS {target})"
+    text = f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
+    return try_number(text, target) if target in ("DOUBLE", "BIGINT", "INTEGER") else \
+        f"TRY_CAST({text} AS {target})"
 
 
 def bad_sql(src: tuple[str, object] | None, target: str, prefix: str = "") -> str | None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import re
-
 import duckdb
 
 from ...errors import InputError, Location
-from ..reading import check_file, quote_ident, read_raw, require_columns, timestamp_columns
+from ..reading import (
+    quote_ident,
+    read_raw,
+    require_columns,
+    timestamp_columns,
+    try_number,
+)
 from .rules import (
     CREATED,
     CREATED_NORM,
@@ -62,7 +63,7 @@ def load(
     _check_values(con, raw, cols, numbers, timezone)
     created, order_date = timestamp_columns(con, raw, CREATED_NORM, "Created at",
                                             timezone or "UTC")
-    typed = [f"TRY_CAST({text(c)} AS DOUBLE) AS {k}" for k, c in numbers.items()]
+    typed = [f"{try_number(text(c))} AS {k}" for k, c in numbers.items()]
     typed += [f"CAST(NULL AS DOUBLE) AS {k}" for k in (MONEY | LINE_NUMBERS)
               if k not in numbers]
     typed += [f"{text(c)} AS {k}" for k, c in TEXT.items()]
@@ -97,7 +98,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, raw: str, cols: list[str],
     for col in cols:
         cell = f"nullif(trim(CAST({quote_ident(col)} AS VARCHAR)), '')"
         if col in numbers.values():
-            value = f"TRY_CAST({cell} AS DOUBLE)"
+            value = try_number(cell)
             checks.append((col, "number", f"({cell} IS NOT NULL AND NOT coalesce("
                                           f"isfinite({value}), false))"))
             checks.append((col, "negative", f"coalesce({value} < 0, false)"))
@@ -180,60 +181,15 @@ def _check_structure(con: duckdb.DuckDBPyConnection, raw: str, *, has_lines: boo
             "or put the order's first row (the one with its totals) first")
 
 
-def _header(path: str) -> list[str]:
-    """The header's column names, read the way DuckDB will read the rest of the file."""
-    check_file(path)
-    opener = gzip.open if path.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(1 << 20)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot be read: {exc}", Location(path), fix=EXPORT_FIX) from exc
-    text = head.decode("utf-8-sig", errors="replace")
-    if "\x00" in text:
-        raise InputError("is not a text (CSV) file", Location(path), fix=EXPORT_FIX)
-    try:
-        header = next(csv.reader(io.StringIO(text, newline="")), [])
-    except csv.Error as exc:
-        raise InputError(f"the header line cannot be read as CSV: {exc}", Location(path),
-                         fix=EXPORT_FIX) from exc
-    if any("\n" in name or "\r" in name for name in header):
-        raise InputError("the header line has an unclosed quote", Location(path),
-                         fix=EXPORT_FIX)
-    names: list[str] = []
-    for n, name in enumerate(header, start=1):
-        name = name.strip() or f"column{n}"
-        while name in names:  # DuckDB needs distinct names; the first keeps its own
-            name += "_"
-        names.append(name)
-    return names
-
-
 def _read(con: duckdb.DuckDBPyConnection, path: str, i: int) -> list[str]:
     """Load ``path`` into ``raw_shopify_<i>``: every column text, data rows numbered from 1.
 
-    The dialect is fixed rather than sniffed: Shopify writes comma-separated RFC 4180 CSV,
-    and DuckDB's sniffer takes the ``#`` that starts every order number for a comment
-    marker when a line is damaged, and then silently reads no rows at all.
+    Shopify writes comma-separated RFC 4180 CSV: the delimiter is fixed, not guessed.
     """
-    header = _header(path)
-    opts = {"auto_detect": False, "delim": ",", "comment": "", "skip": 0,
-            "columns": {name: "VARCHAR" for name in header}}
     try:
-        return read_raw(con, path, f"shopify_{i}", csv_options=opts)
-    except InputError as exc:
-        m = re.search(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) "
-                      r"Found: (\d+)", str(exc.__cause__), re.S)
-        if not m:
-            raise
-        line, expected, found = m.groups()
-        raise InputError(
-            f"line {line} of the file has {found} fields where the header has {expected} "
-            "(a truncated or damaged line)", Location(path),
-            fix="export the orders again from Shopify admin; if the file was edited, check "
-                "that line for a missing or extra comma") from exc
+        return read_raw(con, path, f"shopify_{i}", csv_options={"delim": ","},
+                        fix="export the orders again from Shopify admin; if the file was "
+                            "edited, check that line for a missing or extra comma")
     except duckdb.Error as exc:  # anything read_raw does not translate itself
         raise InputError(f"cannot be read as CSV: {str(exc).splitlines()[0]}", Location(path),
                          fix=EXPORT_FIX) from exc
-
-
