@@ -186,3 +186,25 @@ def test_option_bounds(call):
     import_frame(ws, _orders(), currency="EUR")
     with pytest.raises(AovlabError):
         call(ws)
+
+
+def test_discount_lines_may_carry_a_negative_price():
+    ws = Workspace(":memory:")
+    lines = _lines(product_id=["x", None], quantity=[1.0, 1.0], unit_price=[20.0, -5.0],
+                   line_type=["product", "discount"])
+    import_frame(ws, lines, kind="lines", currency="EUR")
+    assert ws.con.execute("SELECT gross_sales, discounts FROM orders").fetchone() == (20.0, 5.0)
+
+
+@pytest.mark.parametrize("text,columns", [
+    ("order_id\tname, full\ttotal\no1\tBob, X\t5.5\n", ["order_id", "name, full", "total"]),
+    ("order_id|name, full|total\no1|Bob, X|5.5\n", ["order_id", "name, full", "total"]),
+    ("order_id;total, EUR\n1;12,50\n2;3,10\n", ["order_id", "total, EUR"]),
+    ("order_id,created_at,total\no1,2024-01-01,5\n", ["order_id", "created_at", "total"]),
+])
+def test_the_delimiter_is_the_one_every_line_agrees_on(tmp_path, text, columns):
+    from aovlab.importers.reading import csv_header
+
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    assert csv_header(path)[0] == columns

@@ -414,12 +414,16 @@ def _aborted() -> None:
     opening clears the marker it left (as after a kill; see aovlab.storage.recovery).
     """
     import os
+    from contextlib import suppress
 
+    if err.is_terminal:
+        sys.stderr.write("\x1b[?25h")  # the progress bar hid the cursor; no clean-up shows it
     err.print("aborted (Ctrl-C); nothing was written")
     created = _state.get("creating")
     if isinstance(created, Path):  # a first import leaves no file behind
         for p in (created, created.with_name(created.name + ".wal")):
-            p.unlink(missing_ok=True)
+            with suppress(OSError):
+                p.unlink(missing_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(130)

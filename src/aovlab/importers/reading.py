@@ -52,12 +52,11 @@ _CSV_FIX = ("export the file again; if it was edited, check that line for a miss
 def csv_header(path: str | Path, delim: str | None = None) -> tuple[list[str], str]:
     """The header's column names and the delimiter, read the way DuckDB reads the rest.
 
-    The dialect is fixed from the header rather than sniffed from the whole file: on a
-    ragged or truncated file DuckDB's sniffer guesses another layout and the error then
-    names a missing column instead of the bad line (and it takes the ``#`` of order numbers
-    for a comment marker). The delimiter is the one of , ; tab | giving the header most
-    fields, unless given. A column name used twice is refused: which one to read would be
-    a guess.
+    The dialect is fixed from the file's first lines rather than sniffed by DuckDB: on a
+    ragged or truncated file DuckDB's sniffer guesses another layout (one column named
+    ``a,b,c``) and the error then names a missing column instead of the bad line; it also
+    takes the ``#`` of order numbers for a comment marker. A column name used twice is
+    refused: which one to read would be a guess.
     """
     p = check_file(path)
     opener = gzip.open if p.name.lower().endswith(".gz") else open
@@ -71,22 +70,19 @@ def csv_header(path: str | Path, delim: str | None = None) -> tuple[list[str], s
         raise InputError("is not a text (CSV) file", Location(str(p)),
                          fix="pass the CSV export itself (not a spreadsheet or an archive)")
 
-    def fields(d: str) -> list[str]:
-        try:
-            return next(csv.reader(io.StringIO(text, newline=""), delimiter=d), [])
-        except csv.Error as exc:
-            raise InputError(f"the header line cannot be read as CSV: {exc}", Location(str(p)),
-                             fix=_CSV_FIX) from exc
-
     if delim is None:
-        delim = max(_DELIMITERS, key=lambda d: (len(fields(d)), d == ","))
-    header = fields(delim)
+        delim = _delimiter(text)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delim), [])
+    except csv.Error as exc:
+        raise InputError(f"the header line cannot be read as CSV: {exc}", Location(str(p)),
+                         fix=_CSV_FIX) from exc
     if any("\n" in name or "\r" in name for name in header):
         raise InputError("the header line has an unclosed quote", Location(str(p)),
                          fix=_CSV_FIX)
     names: list[str] = []
     for n, raw_name in enumerate(header, start=1):
-        name = raw_name.strip() or f"column{n}"
+        name = raw_name.strip() or f"column{n - 1}"  # DuckDB's name for it
         if name in names:
             raise InputError(
                 f"column {name!r} appears twice in the header (columns {names.index(name) + 1} "
@@ -97,6 +93,27 @@ def csv_header(path: str | Path, delim: str | None = None) -> tuple[list[str], s
         raise InputError("has no header line", Location(str(p)),
                          fix="the first line must name the columns")
     return names, delim
+
+
+def _delimiter(text: str) -> str:
+    """The one of , ; tab | that splits the header into most fields and the first 50 lines
+    into as many; in a tie not the comma (decimal commas and "Name, Full" live in values)."""
+    lines = text.splitlines(keepends=True)
+    if len(text) >= (1 << 20) and len(lines) > 1:
+        lines = lines[:-1]  # the sample may end mid-line
+    sample = "".join(lines[:51])
+
+    def score(d: str) -> tuple:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d) if r]
+        except csv.Error:
+            return (False, 0, 0, 0)
+        if not rows:
+            return (False, 0, 0, 0)
+        n = len(rows[0])
+        return (n > 1, sum(len(r) == n for r in rows), n, d != ",")
+
+    return max(_DELIMITERS, key=score)
 
 
 def read_raw(

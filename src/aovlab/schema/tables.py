@@ -29,8 +29,8 @@ NOT_SET = "(not set)"
 POLICY = """\
 Returns are a positive `returns` amount on the order and negative quantities on its
 lines. Counted orders (placed, refunded) carry no negative amount; cancellation and
-adjustment documents may, as reversals do. A negative price is only possible on an
-adjustment line. Amounts are finite and at most 1e15 in size, quantities at most a
+adjustment documents may, as reversals do. A negative price is only possible on a
+discount or an adjustment line. Amounts are finite and at most 1e15 in size, quantities at most a
 billion units, dates within 1970..2199: beyond these a value can only be a mistake (an id
 in a money column, a misread date) and would break sums. Anything else is refused at
 import, naming the file, row, column and value; nothing is written."""
@@ -175,7 +175,9 @@ ORDER_LINES = Table(
         OneOf("line_type", LINE_TYPES, "unknown line type",
               f"use one of {', '.join(LINE_TYPES)}"),
         *_quantity("quantity"),
-        *_amount("unit_price", positive_when="line_type <> 'adjustment'"),
+        # discount lines may carry their amount as a negative price (the order's discounts,
+        # their negated sum, must still come out 0 or more)
+        *_amount("unit_price", positive_when="line_type NOT IN ('discount', 'adjustment')"),
         *_amount("unit_cost"), *_amount("line_discount"),
         References("order_id", "orders", "order_id",
                    "order line refers to an order that is neither in this import nor in the "

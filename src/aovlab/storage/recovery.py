@@ -7,12 +7,13 @@ written optimistically; seen in 2 of 3 runs, and reproduced in ``tests/test_cras
 So the workspace keeps its own marker, independent of how DuckDB orders its WAL:
 
 1. before the import's transaction, ``meta.import_in_progress`` is committed, holding the
-   import's id and the row count of every canonical table;
+   import's id, and the row count and the next rowid of every canonical table;
 2. the import's transaction adds rows and the log row;
 3. a last commit removes the marker.
 
 Canonical tables are append-only (imports only ever insert), so whatever an interrupted
-import left sits at ``rowid >= count before``. On opening, a marker means step 2 or 3 was
+import left sits at ``rowid >=`` the next rowid before it (rowids are not the row count: an
+undo's DELETE leaves a gap until DuckDB checkpoints). On opening, a marker means step 2 or 3 was
 interrupted: if the log row is there and every table holds exactly its rows, the import
 completed and only the marker goes; otherwise the import's rows and log row are deleted,
 which is the state before it began. Either way the outcome is all or nothing, log included.
@@ -21,6 +22,7 @@ which is the state before it began. Either way the outcome is all or nothing, lo
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 
 import duckdb
@@ -39,16 +41,25 @@ class Marker:
     format: str
     files: list[str]
     before: dict[str, int]  # canonical table -> rows before the import
+    next_rowid: dict[str, int] | None = None  # canonical table -> max(rowid) + 1 before it
 
     def to_json(self) -> str:
         return json.dumps({"import_id": self.import_id, "format": self.format,
-                           "files": self.files, "before": self.before})
+                           "files": self.files, "before": self.before,
+                           "next_rowid": self.next_rowid})
 
     @classmethod
     def from_json(cls, text: str) -> Marker:
         d = json.loads(text)
+        nxt = d.get("next_rowid")
         return cls(int(d["import_id"]), str(d["format"]), list(d["files"]),
-                   {str(k): int(v) for k, v in d["before"].items()})
+                   {str(k): int(v) for k, v in d["before"].items()},
+                   None if nxt is None else {str(k): int(v) for k, v in nxt.items()})
+
+    def first_new_rowid(self, table: str) -> int:
+        if self.next_rowid is not None:
+            return self.next_rowid.get(table, 0)
+        return self.before.get(table, 0)
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -56,10 +67,16 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema.TABLES}
 
 
+def next_rowids(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """max(rowid) + 1 per canonical table (row-group metadata: cheap at any size)."""
+    return {t: con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {t}").fetchone()[0]
+            for t in schema.TABLES}
+
+
 def begin(con: duckdb.DuckDBPyConnection, fmt: str, files: list[str]) -> Marker:
     """Commit the marker of the import about to run (outside any transaction)."""
     next_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
-    marker = Marker(next_id, fmt, files, counts(con))
+    marker = Marker(next_id, fmt, files, counts(con), next_rowids(con))
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [MARKER, marker.to_json()])
     return marker
 
@@ -69,9 +86,16 @@ def end(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM meta WHERE key = ?", [MARKER])
 
 
-def pending(con: duckdb.DuckDBPyConnection) -> Marker | None:
+def pending(con: duckdb.DuckDBPyConnection, path: str = "the workspace") -> Marker | None:
+    """The marker of an import that did not finish, if any."""
     row = con.execute("SELECT value FROM meta WHERE key = ?", [MARKER]).fetchone()
-    return Marker.from_json(row[0]) if row else None
+    if row is None:
+        return None
+    try:
+        return Marker.from_json(row[0])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise WorkspaceError(f"{path} holds an unreadable import marker ({exc})",
+                             fix="re-import your files into a new workspace") from exc
 
 
 def completed(con: duckdb.DuckDBPyConnection, marker: Marker) -> bool:
@@ -102,29 +126,59 @@ def undo(con: duckdb.DuckDBPyConnection, marker: Marker, path: str) -> None:
         con.execute("DELETE FROM imports WHERE import_id = ?", [marker.import_id])
         for t in schema.TABLES:
             if now[t] > marker.before.get(t, 0):
-                con.execute(f"DELETE FROM {t} WHERE rowid >= ?", [marker.before.get(t, 0)])
+                con.execute(f"DELETE FROM {t} WHERE rowid >= ?", [marker.first_new_rowid(t)])
         end(con)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback_quietly(con)
         raise
+    # Folds the deletions into the file; were this cut off, the next import's marker
+    # records the real next rowids, so the gap left is harmless.
     con.execute("CHECKPOINT")
+
+
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK, unless the transaction is already gone (a COMMIT that failed, e.g. on a
+    full disk, ends it; ROLLBACK would then raise over the real error)."""
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def untouched(con: duckdb.DuckDBPyConnection, marker: Marker) -> bool:
+    """Was the marked import cut off before it wrote anything (Ctrl-C, a refused file)?"""
+    logged = con.execute("SELECT count(*) FROM imports WHERE import_id = ?",
+                         [marker.import_id]).fetchone()[0]
+    now = counts(con)
+    return not logged and all(now[t] == marker.before.get(t, 0) for t in now)
+
+
+def needs_repair(con: duckdb.DuckDBPyConnection, path: str) -> bool:
+    """Does an interrupted import have rows to undo? (Read-only: a marker alone is not.)"""
+    marker = pending(con, path)
+    return marker is not None and not completed(con, marker) and not untouched(con, marker)
 
 
 def recover(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
     """Finish or undo an interrupted import; a sentence saying what was done, or None."""
-    marker = pending(con)
+    try:
+        return _recover(con, path)
+    except WorkspaceError:
+        raise
+    except duckdb.Error as exc:
+        raise WorkspaceError(
+            f"workspace {path}: an interrupted import could not be undone: "
+            f"{str(exc).splitlines()[0]}",
+            fix="free disk space and make the file writable, then run the command again; if "
+                "it persists, re-import your files into a new workspace") from exc
+
+
+def _recover(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    marker = pending(con, path)
     if marker is None:
         return None
     files = ", ".join(marker.files)
-    if completed(con, marker):
+    if completed(con, marker) or untouched(con, marker):
         end(con)
-        return None
-    now = counts(con)
-    logged = con.execute("SELECT count(*) FROM imports WHERE import_id = ?",
-                         [marker.import_id]).fetchone()[0]
-    if not logged and all(now[t] == marker.before.get(t, 0) for t in now):
-        end(con)  # cut off before it wrote anything (Ctrl-C, a refused file): nothing to undo
         return None
     undo(con, marker, path)
     return (f"the {marker.format} import of {files} (import {marker.import_id}) was "

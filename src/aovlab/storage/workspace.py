@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,7 +51,6 @@ class Workspace:
         self._lock = threading.RLock()
         #: What opening the workspace repaired (an interrupted import undone), or None.
         self.recovered: str | None = None
-        self._abandoned = False
         if self.path != ":memory:":
             _check_path(Path(self.path))
         #: The workspace's own connection, for ad-hoc SQL in scripts and tests; aovlab's
@@ -63,8 +62,7 @@ class Workspace:
             self._create()
         self._check_version()
         if read_only:
-            marker = recovery.pending(self.con)
-            if marker is not None and not recovery.completed(self.con, marker):
+            if recovery.needs_repair(self.con, self.path):
                 # An interrupted import must be undone before anything is read: once, with
                 # write access, then back to read-only.
                 self.con.close()
@@ -127,8 +125,7 @@ class Workspace:
 
     def close(self) -> None:
         with self._lock:
-            if not self._abandoned:
-                self.con.close()
+            self.con.close()
 
     def __enter__(self) -> Workspace:
         return self
@@ -205,24 +202,18 @@ class Workspace:
                 self._log(con, summary)
                 con.execute("COMMIT")
             except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt) or is_interrupt(exc):
-                    # After an interrupted query DuckDB 1.5 can hang in ROLLBACK and in close
-                    # (seen on a loaded machine): the connection is left alone instead. The
-                    # transaction never commits; the marker left behind is cleared by the
-                    # next opening, as after a kill (see .recovery).
-                    self._abandoned = True
+                recovery.rollback_quietly(con)
+                if is_interrupt(exc):
                     raise KeyboardInterrupt from exc
-                _rollback(con)
                 if isinstance(exc, duckdb.IOException | duckdb.FatalException):
                     raise _write_error(self.path, exc) from exc
                 raise
             finally:
-                if not self._abandoned:
-                    try:
-                        ctx.close()
-                        recovery.end(con)
-                    except duckdb.Error:
-                        pass  # the next opening finds the marker and checks the import
+                try:
+                    ctx.close()
+                    recovery.end(con)
+                except duckdb.Error:
+                    pass  # the next opening finds the marker and checks the import
         return summary
 
     def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],
@@ -264,13 +255,6 @@ class Workspace:
             [summary.import_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
              json.dumps(summary.to_dict(), default=str)],
         )
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    # A commit that failed (disk full) has already ended the transaction: ROLLBACK would
-    # then raise "no transaction is active" over the real error.
-    with suppress(duckdb.Error):
-        con.execute("ROLLBACK")
 
 
 def _open_error(path: str, exc: duckdb.Error) -> WorkspaceError:
