@@ -29,11 +29,14 @@ def test_hand_computed_mix_and_rate(engine_name):
                 engine=engine_for(ws, engine_name))
     assert (x.aov_base, x.aov_compare) == (pytest.approx(87.5), pytest.approx(75.0))
     seg = x.segments.set_index("channel")
-    # web: shares 0.75 -> 0.25, AOV 100 -> 120: mix = -0.5 * 110 = -55, rate = 0.5 * 20 = 10
-    assert seg.loc["web", "mix_effect"] == pytest.approx(-55.0)
+    # mix is centred on the mean overall AOV (87.5 + 75) / 2 = 81.25:
+    # web: shares 0.75 -> 0.25, AOV 100 -> 120: mix = -0.5 * (110 - 81.25) = -14.375,
+    # rate = 0.5 * 20 = 10
+    assert seg.loc["web", "mix_effect"] == pytest.approx(-14.375)
     assert seg.loc["web", "rate_effect"] == pytest.approx(10.0)
-    # app: shares 0.25 -> 0.75, AOV 50 -> 60: mix = 0.5 * 55 = 27.5, rate = 0.5 * 10 = 5
-    assert seg.loc["app", "mix_effect"] == pytest.approx(27.5)
+    # app: shares 0.25 -> 0.75, AOV 50 -> 60, below the overall AOV: its growing share
+    # pulled AOV down, mix = 0.5 * (55 - 81.25) = -13.125 (against zero it would be +27.5)
+    assert seg.loc["app", "mix_effect"] == pytest.approx(-13.125)
     assert seg.loc["app", "rate_effect"] == pytest.approx(5.0)
     assert x.mix_effect + x.rate_effect == pytest.approx(x.change)  # -27.5 + 15 = -12.5
     f = x.factors.set_index("component")
@@ -41,7 +44,16 @@ def test_hand_computed_mix_and_rate(engine_name):
     assert f.loc["units per order", "effect"] + f.loc["average unit price", "effect"] == \
         pytest.approx(-12.5)
     assert check_additivity(x)
-    assert list(x.top(1).channel) == ["web"]
+    assert list(x.top(1).channel) == ["app"]  # total -8.125 against web's -4.375
+
+
+def test_a_new_low_aov_segment_has_a_negative_mix_effect():
+    # web 100 orders at 100; then web 80 at 100 and a new channel 20 at 10: AOV 100 -> 82.
+    # The new channel pulled AOV down by most of the 18: centred mix 0.2 * (10 - 91) = -16.2.
+    parts = mix_rate([100, 0], [10_000, 0], [80, 20], [8_000, 200])
+    assert parts[1].mix_effect == pytest.approx(-16.2)
+    assert parts[0].mix_effect == pytest.approx(-0.2 * (100 - 91))
+    assert sum(p.total_effect for p in parts) == pytest.approx(-18.0)
 
 
 def test_segment_in_one_period_only_is_all_mix():

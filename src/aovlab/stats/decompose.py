@@ -5,8 +5,12 @@
 * **Three factors**, Δ(x·y·z) with the three-factor Shapley value,
   part_x = Δx · [(y_A z_A + y_B z_B)/3 + (y_A z_B + y_B z_A)/6].
 * **Mix vs rate**: AOV = Σᵢ wᵢ·aᵢ with wᵢ = nᵢ/N the segment's share of orders and aᵢ its
-  AOV; ΔAOV = Σᵢ Δwᵢ·āᵢ (mix: orders moved between segments) + Σᵢ w̄ᵢ·Δaᵢ (rate: AOV within
-  segments moved). A segment present in one period only has all of its effect as mix.
+  AOV; ΔAOV = Σᵢ Δwᵢ·(āᵢ − Ā) (mix: orders moved between segments) + Σᵢ w̄ᵢ·Δaᵢ (rate: AOV
+  within segments moved), Ā the mean of both periods' overall AOV. Centring the mix term
+  changes no total (ΣΔwᵢ = 0) but gives each segment the sign of its pull: a segment below
+  the overall AOV whose share grew pulled AOV down, and its mix effect is negative (against
+  zero it would read positive). A segment present in one period only has all of its effect
+  as mix.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ def mix_rate(n_a: Sequence[float], r_a: Sequence[float], n_b: Sequence[float],
              r_b: Sequence[float]) -> list[MixRate]:
     """Mix and rate effects per segment from order counts and revenues of two periods."""
     na_total, nb_total = float(sum(n_a)), float(sum(n_b))
+    # the overall AOV both periods' mix effects are measured against
+    centre = (sum(r_a) / na_total + sum(r_b) / nb_total) / 2
     out = []
     for na, ra, nb, rb in zip(n_a, r_a, n_b, r_b, strict=True):
         w_a, w_b = na / na_total, nb / nb_total
@@ -62,6 +68,6 @@ def mix_rate(n_a: Sequence[float], r_a: Sequence[float], n_b: Sequence[float],
         if math.isnan(fa):  # no orders in either period: the segment moves nothing
             out.append(MixRate(w_a, w_b, a_a, a_b, 0.0, 0.0))
             continue
-        out.append(MixRate(w_a, w_b, a_a, a_b, (w_b - w_a) * (fa + fb) / 2,
+        out.append(MixRate(w_a, w_b, a_a, a_b, (w_b - w_a) * ((fa + fb) / 2 - centre),
                            (w_a + w_b) / 2 * (fb - fa)))
     return out
