@@ -55,13 +55,13 @@ def _delta_ci(g: pd.DataFrame, level: float = 0.95) -> tuple[float, float]:
     unit = g.customer_id.where(g.customer_id.notna(), "guest:" + g.order_id)
     per = g.groupby(unit).agg(x=("value", "sum"), y=("value", "size"))
     n = len(per)
-    if n < 2:
+    if n < 5:  # too few independent units for an interval (documented in docs/metrics.md)
         return np.nan, np.nan
     (vx, cxy), (_, vy) = np.cov(per.x, per.y, ddof=1)
     r = per.x.mean() / per.y.mean()
     se = np.sqrt(max(vx - 2 * r * cxy + r * r * vy, 0) / (n * per.y.mean() ** 2))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return r - z * se, r + z * se
+    t = stats.t.ppf(0.5 + level / 2, n - 1)
+    return (max(r - t * se, 0.0) if r >= 0 else r - t * se), r + t * se
 
 
 def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",

@@ -70,6 +70,15 @@ def test_explain_histogram_status(shop):
     assert res.returncode == 0, res.stderr
     assert "mix (customer_type shares moved)" in res.stdout
     assert "Top customer_type contributors" in res.stdout
+    res = aovlab("explain", "-w", "ws.duckdb", "--base", "2024-01-01:2024-01-31",
+                 "--compare", "2024-02-01:2024-02-29", "-f", "json", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    whole = json.loads(res.stdout)  # the whole explanation, not only the segment rows
+    h = whole["headline"]
+    assert set(whole["tables"]) == {"segments", "factors", "periods"}
+    assert h["mix_effect"] + h["rate_effect"] == pytest.approx(
+        h["aov_compare"] - h["aov_base"], abs=1e-9 * abs(h["change"]))
+    assert h["change"] == pytest.approx(h["aov_compare"] - h["aov_base"])
     res = aovlab("histogram", "-w", "ws.duckdb", "--bins", "5", cwd=shop)
     assert res.returncode == 0 and "outlier" in res.stdout
     res = aovlab("status", "-w", "ws.duckdb", cwd=shop)

@@ -204,3 +204,49 @@ def test_category_is_each_orders_largest_product_category(engine_name):
     assert k.revenue.to_dict() == pytest.approx({"(not set)": 40.0, "book": 85.0, "toy": 50.0})
     only = kpis(ws, filters={"category": "book"}, engine=eng).table
     assert (only.orders.iloc[0], only.revenue.iloc[0]) == (2, pytest.approx(85.0))
+
+
+def test_small_groups_get_no_interval_and_large_ones_a_t_interval():
+    """Below 5 independent units no interval; above, Student's t on n - 1, never below 0."""
+    from scipy import stats as st
+
+    import aovlab
+
+    ws = aovlab.Workspace(":memory:")
+    values = [10.0, 12.0, 200.0, 11.0, 9.0, 13.0]  # six customers, one order each
+    frame = pd.DataFrame({"order_id": [f"o{i}" for i in range(6)],
+                          "customer_id": [f"c{i}" for i in range(6)],
+                          "created_at": ["2024-01-01 10:00"] * 4 + ["2024-01-02 10:00"] * 2,
+                          "total": values})
+    aovlab.import_frame(ws, frame, currency="EUR")
+    day = aovlab.kpis(ws, period="day").table.set_index("period")
+    assert day.aov_units.tolist() == [4, 2]
+    assert day.aov_ci_low.isna().all() and day.aov_ci_high.isna().all()
+    row = aovlab.kpis(ws).table.iloc[0]
+    # one order per customer: the delta-method interval is the t interval of the mean
+    mean, se = np.mean(values), np.std(values, ddof=1) / np.sqrt(6)
+    half = st.t.ppf(0.975, 5) * se
+    assert row.aov_units == 6
+    assert row.aov_ci_high == pytest.approx(mean + half)
+    assert row.aov_ci_low == pytest.approx(max(mean - half, 0.0)) and row.aov_ci_low == 0.0
+
+
+@pytest.mark.parametrize("values", [
+    [20.0] * 80 + [21.0 + i * 8 / 18 for i in range(19)] + [900.0],  # IQR 0, P90 > P10
+    [20.0] * 95 + [900.0] * 5,  # P90 = P10 too: nothing to measure spread against
+])
+def test_outlier_fence_when_most_orders_share_one_value(values):
+    import aovlab
+
+    ws = aovlab.Workspace(":memory:")
+    frame = pd.DataFrame({"order_id": [f"o{i}" for i in range(len(values))],
+                          "created_at": ["2024-01-01 10:00"] * len(values), "total": values})
+    aovlab.import_frame(ws, frame, currency="EUR")
+    h = aovlab.histogram(ws)
+    v = np.array(values)
+    q1, q3, p10, p90 = np.percentile(v, [25, 75, 10, 90])
+    assert h.meta["q1"] == q1 == q3 == 20.0  # Tukey's fence would flag every order above 20
+    spread = (p90 - p10) * 1.349 / 2.563
+    expected = int((v > q3 + 3 * spread).sum()) if spread > 0 else 0
+    assert h.outlier_orders == expected < int((v > 20).sum())
+    assert h.notes

@@ -208,3 +208,14 @@ def test_the_delimiter_is_the_one_every_line_agrees_on(tmp_path, text, columns):
     path = tmp_path / "f.csv"
     path.write_text(text)
     assert csv_header(path)[0] == columns
+
+
+def test_currency_codes_are_iso_4217():
+    ws = Workspace(":memory:")
+    with pytest.raises(InputError, match="not an ISO 4217 code") as info:
+        import_frame(ws, _orders(), currency="AUS")
+    assert info.value.location.column == "currency" and "AUD" in info.value.fix
+    import_frame(ws, _orders(), currency="AUD")
+    with pytest.raises(AovlabError, match="ISO 4217"):
+        __import__("aovlab").kpis(ws, currency="AUS")
+    assert __import__("aovlab").kpis(ws, currency="aud").table.orders.iloc[0] == 1

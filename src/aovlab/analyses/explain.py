@@ -79,6 +79,19 @@ class Explanation(Result):
     def rate_effect(self) -> float:
         return float(self.segments["rate_effect"].sum())
 
+    def to_dict(self) -> dict[str, Any]:
+        """The whole explanation: a headline (both AOVs, the change and its mix and rate
+        parts), then metadata, notes and every table."""
+        out = super().to_dict()
+        base = self.aov_base
+        out["headline"] = {
+            "aov_base": base, "aov_compare": self.aov_compare, "change": self.change,
+            "change_pct": self.change / base if base else None,
+            "mix_effect": self.mix_effect, "rate_effect": self.rate_effect,
+            "dimension": self.dimension, "currency": self.currency,
+            "base": [str(d) for d in self.base], "compare": [str(d) for d in self.compare]}
+        return {"headline": out.pop("headline"), **out}
+
     def top(self, n: int = 5) -> pd.DataFrame:
         """The segments that moved AOV most, either way (already in that order)."""
         if not isinstance(n, int) or n < 1:
@@ -153,10 +166,11 @@ def explain(
 
 def _period_row(tag: str, span: tuple[date, date], st: dict, level: float) -> dict:
     o = st["order"]
-    lo, hi = aov_moments(o, st["units"]).ci(level)
+    m = aov_moments(o, st["units"])
+    lo, hi = m.ci(level, floor=0.0)
     return {"period": tag, "start": span[0], "end": span[1], "orders": o.orders,
             "revenue": o.revenue, "aov": ratio(o.revenue, o.orders), "aov_ci_low": lo,
-            "aov_ci_high": hi}
+            "aov_ci_high": hi, "aov_units": m.n}
 
 
 def _segments(dim: str, sa: dict[str, OrderStats], sb: dict[str, OrderStats]) -> pd.DataFrame:

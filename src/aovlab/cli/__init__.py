@@ -33,6 +33,7 @@ from ..report import (
     rich_table,
     write,
     write_console,
+    write_text,
 )
 from ..schema import DEFAULT_DEFINITION, DEFINITIONS
 
@@ -282,6 +283,8 @@ def histogram(
     title, caption = histogram_title(h)
     write(h.table, fmt, output, title=title, caption=caption,
           console=console if output is None else None, protect=[workspace], force=force)
+    for note in h.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
 
 
 @app.command()
@@ -311,7 +314,9 @@ def explain(
         x = run(ws, base, compare, sel)
     finally:
         ws.close()
-    if fmt != "table":
+    if fmt == "json":  # the whole explanation: headline, periods, segments, identities
+        write_text(x.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":  # a table format: the segment rows
         write(x.segments.assign(definition=x.definition), fmt, output, protect=[workspace],
               force=force)
     elif output is not None:

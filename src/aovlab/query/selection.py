@@ -118,7 +118,11 @@ def _build(definition: object = None, start: object = None, end: object = None,
         raise DefinitionError(f"start {s} is after end {e}", fix="swap --start and --end")
     if isinstance(engine, str) and engine.lower() not in ("duckdb", "spark"):
         raise EngineError(f"unknown engine {engine!r}", fix="use one of duckdb, spark")
-    return Selection(d, s, e, st, currency.strip().upper() if currency else None, flt,
+    cur = currency.strip().upper() if currency else None
+    if cur is not None and cur not in schema.CURRENCIES:
+        raise DefinitionError(f"currency {currency!r} is not an ISO 4217 code",
+                              fix="write e.g. EUR, USD, GBP, AUD (the Australian dollar)")
+    return Selection(d, s, e, st, cur, flt,
                      grouping, period, engine.lower() if isinstance(engine, str) else engine)
 
 

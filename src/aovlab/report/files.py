@@ -87,6 +87,17 @@ def write_console(output: Path, render: Callable[[Console], None]) -> None:
         render(Console(file=fh, width=160))
 
 
+def write_text(text: str, output: str | Path | None = None, *,
+               protect: Sequence[str | Path] = (), force: bool = False) -> None:
+    """``text`` to ``output`` (atomically, with :func:`check_output`) or standard output."""
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    out = check_output(output, protect=protect, force=force)
+    with replacing(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None, *,
           title: str | None = None, caption: str | None = None,
           console: Console | None = None, protect: Sequence[str | Path] = (),

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..analyses import Explanation, Histogram, KpiResult
 from ..errors import AovlabError
+from ..stats import MIN_INTERVAL_UNITS
 
 #: Columns shown in the terminal for multi-row KPI tables (files get every column).
 KPI_TABLE_COLUMNS = ["orders", "revenue", "aov", "aov_ci_low", "aov_ci_high", "median",
@@ -88,6 +89,12 @@ def kpi_title(result: KpiResult) -> tuple[str, str | None]:
     m = result.meta
     cur = m.get("currency")
     caption = f"currency {', '.join(cur) if isinstance(cur, list) else cur}" if cur else None
+    t = result.table
+    if "aov_units" in t and (t["aov_units"] < MIN_INTERVAL_UNITS).any():
+        few = int((t["aov_units"] < MIN_INTERVAL_UNITS).sum())
+        note = (f"{few} row(s) without an AOV interval: fewer than {MIN_INTERVAL_UNITS} "
+                "independent units (customers, guest orders)")
+        caption = f"{caption}; {note}" if caption else note
     return f"AOV KPIs — {m['definition']} definition ({m['help']})", caption
 
 

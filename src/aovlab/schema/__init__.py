@@ -8,6 +8,7 @@ from .definitions import DEFAULT_DEFINITION, DEFINITIONS, Definition, get_defini
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 from .tables import (
     COUNTED_STATUSES,
+    CURRENCIES,
     CUSTOMERS,
     IMPORTS_DDL,
     LINE_TYPES,
@@ -26,7 +27,8 @@ from .tables import (
 )
 
 __all__ = [
-    "COUNTED_STATUSES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS", "IMPORTS_DDL",
+    "COUNTED_STATUSES", "CURRENCIES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS",
+    "IMPORTS_DDL",
     "LINE_TYPES", "META_DDL", "NOT_SET", "ORDERS", "ORDER_LINES", "PRODUCTS", "SCHEMA_VERSION",
     "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite", "OneOf", "Pattern",
     "POLICY", "Range", "References", "Rule", "Table", "get_definition",

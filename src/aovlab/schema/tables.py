@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pycountry
+
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
 SCHEMA_VERSION = 1
@@ -20,6 +22,10 @@ COUNTED_STATUSES = ("placed", "refunded")
 
 #: What a line is. Only ``product`` lines count towards units, unit price and baskets.
 LINE_TYPES = ("product", "shipping", "discount", "fee", "adjustment")
+
+#: ISO 4217 currency codes (pycountry's copy of the standard's list), for the check that
+#: ``--currency AUS`` is a typo and not a currency.
+CURRENCIES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
 
 #: Shown in place of a missing dimension value, on every engine.
 NOT_SET = "(not set)"
@@ -145,6 +151,9 @@ ORDERS = Table(
               f"use one of {', '.join(STATUSES)} (map source values)"),
         Pattern("currency", "[A-Z]{3}", "currency is not a three-letter ISO 4217 code",
                 "write codes such as EUR, USD, GBP"),
+        OneOf("currency", CURRENCIES, "currency is not an ISO 4217 code",
+              "write the currency's ISO 4217 code, e.g. AUD for the Australian dollar "
+              "(not AUS), CHF for the Swiss franc"),
         *(r for c in ("gross_sales", "discounts", "shipping", "tax", "returns", "total", "cost")
           for r in _amount(c, positive_when=_COUNTED)),
         *_quantity("units"),

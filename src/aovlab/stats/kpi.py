@@ -34,10 +34,11 @@ def percentile_name(p: float) -> str:
 def order_kpis(o: OrderStats, c: CustomerStats, d: Distribution, *, level: float,
                percentiles: list[float], trim: float) -> dict[str, float]:
     """AOV with its interval and spread, basket, customer, segment, discount and margin KPIs."""
-    lo, hi = aov_moments(o, c).ci(level)
+    m = aov_moments(o, c)
+    lo, hi = m.ci(level, floor=0.0)
     out: dict[str, float] = {
         "orders": o.orders, "revenue": o.revenue, "aov": ratio(o.revenue, o.orders),
-        "aov_ci_low": lo, "aov_ci_high": hi,
+        "aov_ci_low": lo, "aov_ci_high": hi, "aov_units": m.n,
         "aov_std": Moments(o.orders, o.revenue, o.revenue_sq).std,
         "median": d.quantiles.get(0.5, math.nan),
     }
