@@ -125,11 +125,17 @@ def _fake_partial_replay(path: Path, csv: Path | None, *, keep_log: bool,
                         [next_id, json.dumps({"tables": added})])
 
 
-def test_rows_replayed_without_their_log_row_are_removed(tmp_path):
+def _replayed(tmp_path: Path, *, keep_log: bool, drop_rows: bool) -> Path:
+    """A workspace holding ORDERS, then the partial replay ``_fake_partial_replay`` builds."""
     csv = tmp_path / "first.csv"
     csv.write_text(ORDERS)
     path = tmp_path / "ws.duckdb"
-    _fake_partial_replay(path, csv, keep_log=False, drop_rows=False)
+    _fake_partial_replay(path, csv, keep_log=keep_log, drop_rows=drop_rows)
+    return path
+
+
+def test_rows_replayed_without_their_log_row_are_removed(tmp_path):
+    path = _replayed(tmp_path, keep_log=False, drop_rows=False)
     # a reading command repairs it too (once, with write access) before it reads
     state = _state(path)
     assert state["orders"] == 2000 and state["imports"] == 1
@@ -138,19 +144,13 @@ def test_rows_replayed_without_their_log_row_are_removed(tmp_path):
 
 
 def test_a_log_row_without_all_its_rows_is_undone(tmp_path):
-    csv = tmp_path / "first.csv"
-    csv.write_text(ORDERS)
-    path = tmp_path / "ws.duckdb"
-    _fake_partial_replay(path, csv, keep_log=True, drop_rows=True)
+    path = _replayed(tmp_path, keep_log=True, drop_rows=True)
     with Workspace(path) as ws:
         assert ws.recovered and ws.count("orders") == 2000 and len(ws.imports()) == 1
 
 
 def test_a_completed_import_keeps_everything_when_only_the_marker_is_left(tmp_path):
-    csv = tmp_path / "first.csv"
-    csv.write_text(ORDERS)
-    path = tmp_path / "ws.duckdb"
-    _fake_partial_replay(path, csv, keep_log=True, drop_rows=False)
+    path = _replayed(tmp_path, keep_log=True, drop_rows=False)
     with Workspace(path) as ws:
         assert ws.recovered is None and ws.count("orders") == 4000 and len(ws.imports()) == 2
 

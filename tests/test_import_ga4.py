@@ -188,7 +188,7 @@ SCHEMA = pa.schema([
 T0 = 1_605_657_600_000_000  # 2020-11-18 00:00 UTC in microseconds
 
 
-def _events() -> dict[str, list]:
+def ga4_events() -> dict[str, list]:
     """A tiny valid export: one session that views, adds to cart and buys."""
     def params(sid: int, **extra: str) -> list[dict]:
         ps = [{"key": "ga_session_id", "value": {"int_value": sid}}]
@@ -215,7 +215,7 @@ def _events() -> dict[str, list]:
     }
 
 
-def _write(path: Path, cols: dict[str, list], schema: pa.Schema | None = None) -> Path:
+def write_events(path: Path, cols: dict[str, list], schema: pa.Schema | None = None) -> Path:
     if schema is None:
         schema = pa.schema([f for f in SCHEMA if f.name in cols])
         table = pa.table({f.name: pa.array(cols[f.name], f.type) for f in schema})
@@ -227,7 +227,7 @@ def _write(path: Path, cols: dict[str, list], schema: pa.Schema | None = None) -
 
 def test_tiny_valid_file_imports(tmp_path):
     ws = Workspace(":memory:")
-    s = import_files(ws, [_write(tmp_path / "events_20201118.parquet", _events())], "ga4")
+    s = import_files(ws, [write_events(tmp_path / "events_20201118.parquet", ga4_events())], "ga4")
     assert s.rows_read == 4
     assert ws.con.execute(
         "SELECT order_id, total, tax, shipping, units, coupon, channel, country, device "
@@ -320,7 +320,7 @@ def test_empty_event_date_falls_back_to_timezone(tmp_path):
 
 
 def _mutated(**changes) -> dict[str, list]:
-    cols = _events()
+    cols = ga4_events()
     for k, v in changes.items():
         if v is None:
             cols.pop(k)
@@ -330,7 +330,7 @@ def _mutated(**changes) -> dict[str, list]:
 
 
 def _retyped(name: str, typ: pa.DataType, values: list) -> tuple[dict, pa.Schema]:
-    cols = _events()
+    cols = ga4_events()
     cols[name] = values
     schema = pa.schema([pa.field(name, typ) if f.name == name else f for f in SCHEMA])
     return cols, schema
@@ -357,60 +357,60 @@ def _case_files(case: str, tmp: Path) -> list[Path]:  # noqa: C901 - a table of 
     elif case == "not_ga4":
         pq.write_table(pa.table({"order_id": ["1"], "total": [3.0]}), p)
     elif case == "truncated":
-        _write(p, _events())
+        write_events(p, ga4_events())
         p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
     elif case == "missing_ecommerce":
-        _write(p, _mutated(ecommerce=None))
+        write_events(p, _mutated(ecommerce=None))
     elif case == "missing_transaction_id":
-        cols = _events()
+        cols = ga4_events()
         cols["ecommerce"] = [None] * 3 + [{"purchase_revenue_in_usd": 1.0}]
         schema = pa.schema([pa.field("ecommerce", pa.struct(
             [("purchase_revenue_in_usd", pa.float64())])) if f.name == "ecommerce" else f
             for f in SCHEMA])
-        _write(p, cols, schema)
+        write_events(p, cols, schema)
     elif case == "missing_items_price":
-        cols = _events()
+        cols = ga4_events()
         cols["items"] = [[{"item_id": "a"}]] * 4
-        _write(p, cols, pa.schema([pa.field("items", pa.list_(pa.struct(
+        write_events(p, cols, pa.schema([pa.field("items", pa.list_(pa.struct(
             [("item_id", pa.string())]))) if f.name == "items" else f for f in SCHEMA]))
     elif case == "event_params_as_json_text":
-        _write(p, *_retyped("event_params", pa.string(), ['[{"key":"ga_session_id"}]'] * 4))
+        write_events(p, *_retyped("event_params", pa.string(), ['[{"key":"ga_session_id"}]'] * 4))
     elif case == "items_not_a_list":
-        _write(p, *_retyped("items", ITEM, [None, None, None, {"item_id": "x"}]))
+        write_events(p, *_retyped("items", ITEM, [None, None, None, {"item_id": "x"}]))
     elif case == "geo_as_text":
-        _write(p, *_retyped("geo", pa.string(), ["Germany"] * 4))
+        write_events(p, *_retyped("geo", pa.string(), ["Germany"] * 4))
     elif case == "timestamp_in_ms":
-        _write(p, _mutated(event_timestamp=[T0 // 1000 + i for i in range(4)]))
+        write_events(p, _mutated(event_timestamp=[T0 // 1000 + i for i in range(4)]))
     elif case == "timestamp_text":
-        _write(p, *_retyped("event_timestamp", pa.string(),
+        write_events(p, *_retyped("event_timestamp", pa.string(),
                             [str(T0), str(T0 + 1), "yesterday", str(T0 + 3)]))
     elif case == "timestamp_null":
-        _write(p, _mutated(event_timestamp=[T0, None, T0, T0]))
+        write_events(p, _mutated(event_timestamp=[T0, None, T0, T0]))
     elif case == "event_date_bad":
-        _write(p, _mutated(event_date=["20201118", "2020-13-45", "20201118", "20201118"]))
+        write_events(p, _mutated(event_date=["20201118", "2020-13-45", "20201118", "20201118"]))
     elif case == "event_date_7_digits":
-        _write(p, _mutated(event_date=["20201118", "2020111", "20201118", "20201118"]))
+        write_events(p, _mutated(event_date=["20201118", "2020111", "20201118", "20201118"]))
     elif case == "event_name_null":
-        _write(p, _mutated(event_name=["page_view", None, "purchase", "purchase"]))
+        write_events(p, _mutated(event_name=["page_view", None, "purchase", "purchase"]))
     elif case == "item_price_text":
-        _write(p, *_retyped("items", pa.list_(STR_ITEM), [[], [], [], [BAD_ITEM]]))
+        write_events(p, *_retyped("items", pa.list_(STR_ITEM), [[], [], [], [BAD_ITEM]]))
     elif case == "revenue_text":
-        cols = _events()
+        cols = ga4_events()
         cols["ecommerce"] = [None] * 3 + [{"purchase_revenue_in_usd": "ten",
                                            "transaction_id": "T"}]
-        _write(p, cols, pa.schema([pa.field("ecommerce", pa.struct(
+        write_events(p, cols, pa.schema([pa.field("ecommerce", pa.struct(
             [("purchase_revenue_in_usd", pa.string()), ("transaction_id", pa.string())]))
             if f.name == "ecommerce" else f for f in SCHEMA]))
     elif case == "session_id_text":
         bad = [[{"key": "ga_session_id", "value": {"int_value": "abc"}}]] * 4
-        _write(p, *_retyped("event_params", pa.list_(STR_PARAM), bad))
+        write_events(p, *_retyped("event_params", pa.list_(STR_PARAM), bad))
     elif case == "folder":
         p = tmp / "folder"
         p.mkdir()
     elif case == "does_not_exist":
         p = tmp / "nope.parquet"
     elif case == "good_then_bad":
-        good = _write(tmp / "events_20201117.parquet", _events())
+        good = write_events(tmp / "events_20201117.parquet", ga4_events())
         p.write_text("not parquet")
         return [good, p]
     else:  # pragma: no cover
@@ -430,7 +430,8 @@ CASES = ["csv_named_parquet", "csv", "empty_file", "zero_rows", "not_ga4", "trun
 def seeded_ws(tmp_path_factory):
     """A workspace already holding the tiny file, so 'unchanged' is not just 'empty'."""
     ws = Workspace(":memory:")
-    import_files(ws, [_write(tmp_path_factory.mktemp("seed") / "e.parquet", _events())], "ga4")
+    seed = write_events(tmp_path_factory.mktemp("seed") / "e.parquet", ga4_events())
+    import_files(ws, [seed], "ga4")
     yield ws
     ws.close()
 
@@ -464,7 +465,7 @@ def test_row_column_and_value_are_named(tmp_path, seeded_ws):
 def test_no_files_bad_timezone_and_options(tmp_path, seeded_ws):
     with pytest.raises(AovlabError):
         import_files(seeded_ws, [], "ga4")
-    good = _write(tmp_path / "e.parquet", _events())
+    good = write_events(tmp_path / "e.parquet", ga4_events())
     with pytest.raises(AovlabError, match="time zone"):
         import_files(seeded_ws, [good], "ga4", timezone="Mars/Olympus")
     with pytest.raises(AovlabError, match="no option currency"):
@@ -479,7 +480,7 @@ _VALUES = st.one_of(st.none(), st.text(max_size=8), st.integers(-10**18, 10**18)
 
 @st.composite
 def _damage(draw):
-    cols = _events()
+    cols = ga4_events()
     schema = SCHEMA
     kind = draw(st.sampled_from(["drop", "retype", "nulls", "bytes"]))
     name = draw(st.sampled_from([f.name for f in SCHEMA]))

@@ -11,7 +11,7 @@ import math
 import duckdb
 import pandas as pd
 import pytest
-from tests.test_import_ga4 import _events, _write
+from tests.test_import_ga4 import ga4_events, write_events
 
 from aovlab import Workspace, import_files, import_frame
 from aovlab.errors import AovlabError, InputError, WorkspaceError
@@ -103,11 +103,11 @@ def test_a_value_the_canonical_type_cannot_hold_names_its_row():
 
 
 def test_ga4_negative_revenue_is_refused(tmp_path):
-    ev = _events()
+    ev = ga4_events()
     ev["ecommerce"][3] = dict(ev["ecommerce"][3], purchase_revenue_in_usd=-12.51)
     ws = Workspace(":memory:")
     with pytest.raises(InputError, match="negative") as info:
-        import_files(ws, [_write(tmp_path / "events_20201118.parquet", ev)], "ga4")
+        import_files(ws, [write_events(tmp_path / "events_20201118.parquet", ev)], "ga4")
     assert info.value.location.row is not None
     assert ws.count("orders") == 0
 

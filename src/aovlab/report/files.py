@@ -90,11 +90,16 @@ def write_console(output: Path, render: Callable[[Console], None]) -> None:
 def write_text(text: str, output: str | Path | None = None, *,
                protect: Sequence[str | Path] = (), force: bool = False) -> None:
     """``text`` to ``output`` (atomically, with :func:`check_output`) or standard output."""
+    _put_text(text, None if output is None else check_output(output, protect=protect,
+                                                             force=force))
+
+
+def _put_text(text: str, output: Path | None) -> None:
+    """``text`` to an already checked ``output`` (atomically), or standard output."""
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    out = check_output(output, protect=protect, force=force)
-    with replacing(out) as tmp:
+    with replacing(output) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -129,8 +134,4 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
         text = spreadsheet_safe(df).to_csv(index=False)
     else:
         text = df.to_json(orient="records", date_format="iso", indent=2)
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        with replacing(output) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+    _put_text(text, output)
