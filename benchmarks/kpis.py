@@ -61,7 +61,7 @@ CHECKED = ["orders", "revenue", "aov", "aov_std", "aov_ci_low", "aov_ci_high", "
 #: with another rounding (25.980000000000004 vs 25.98), so orders valued exactly at a trim
 #: cut point can fall on either side of it: the trimmed mean then differs slightly.
 RTOL = {"trimmed_aov": 1e-2}
-READ_COLUMNS = ["customer_id", "created_at", "order_date", "channel", "currency",
+READ_COLUMNS = ["order_id", "customer_id", "created_at", "order_date", "channel", "currency",
                 "gross_sales", "discounts", "shipping", "returns", "total", "cost", "units",
                 "status"]
 
@@ -142,7 +142,9 @@ WITH f AS (
          gross_sales - discounts - returns AS net_value,
          units, gross_sales, discounts, shipping, total, cost,
          CASE WHEN customer_id IS NULL THEN 'guest'
-              WHEN created_at = min(created_at) OVER (PARTITION BY customer_id) THEN 'new'
+              -- one first order per customer: of two at the same instant, the lower id
+              WHEN row_number() OVER (PARTITION BY source, customer_id
+                                      ORDER BY created_at, order_id) = 1 THEN 'new'
               ELSE 'returning' END AS customer_type
   FROM orders
   WHERE status IN ('placed', 'refunded')
@@ -260,14 +262,15 @@ def _pct(cur: pd.Series, prev: pd.Series) -> pd.Series:
 def run_pandas(df: pd.DataFrame) -> pd.DataFrame:
     keys = ["period", "channel"]
     d = df.loc[df["status"].isin(COUNTED),
-               ["customer_id", "created_at", "order_date", "channel", "currency",
+               ["order_id", "customer_id", "created_at", "order_date", "channel", "currency",
                 "gross_sales", "discounts", "returns", "shipping", "total", "cost", "units"]]
     d["channel"] = d["channel"].astype(str).where(d["channel"].notna(), "(not set)")
     d["period"] = d["order_date"].to_numpy().astype("datetime64[M]")
     d["value"] = d["gross_sales"] - d["discounts"]
-    first = d.groupby("customer_id", sort=False, observed=True)["created_at"].transform("min")
+    # one first order per customer: in time order (order id on ties), the first row
+    walk = d[["customer_id", "created_at", "order_id"]].sort_values(["created_at", "order_id"])
     guest = d["customer_id"].isna().to_numpy()
-    new = ~guest & (d["created_at"] == first).to_numpy()
+    new = ~guest & d.index.isin(walk.index[~walk.duplicated("customer_id")])
     ret = ~guest & ~new
     v = d["value"]
     d["v_new"], d["v_ret"], d["v_guest"] = v.where(new), v.where(ret), v.where(guest)
@@ -358,9 +361,10 @@ def run_polars(df):
     keys = ["period", "channel"]
     col = pl.col
     v = col("value")
+    # one first order per customer: in time order (order id on ties), the first row
+    first = pl.int_range(pl.len()).over("customer_id", order_by=["created_at", "order_id"])
     ctype = (pl.when(col("customer_id").is_null()).then(pl.lit("guest"))
-             .when(col("created_at") == col("created_at").min().over("customer_id"))
-             .then(pl.lit("new")).otherwise(pl.lit("returning")))
+             .when(first == 0).then(pl.lit("new")).otherwise(pl.lit("returning")))
     f = (df.lazy()
          .filter(col("status").is_in(COUNTED))
          .with_columns(period=col("order_date").dt.truncate("1mo"),

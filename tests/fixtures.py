@@ -71,10 +71,12 @@ def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
     d = df.copy()
     d["created_at"] = pd.to_datetime(d["created_at"], utc=True)
     d = d[d.status.isin(statuses)].copy()
-    # new = first counted order of the customer in the whole data
-    first = d.groupby("customer_id")["created_at"].transform("min")
+    # new = the customer's first counted order in the whole data, one per customer: walk
+    # the orders in time order (order id on ties) and take each customer's first row
+    walk = d.sort_values(["created_at", "order_id"], kind="stable")
+    first = walk.index[walk.customer_id.notna() & ~walk.duplicated("customer_id")]
     d["customer_type"] = np.where(d.customer_id.isna(), "guest",
-                                  np.where(d.created_at == first, "new", "returning"))
+                                  np.where(d.index.isin(first), "new", "returning"))
     d["value"] = VALUE[definition](d)
     keys = list(by)
     if period == "month":

@@ -115,7 +115,7 @@ def _fake_partial_replay(path: Path, csv: Path | None, *, keep_log: bool,
                                  recovery.next_rowids(con))
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                     [recovery.MARKER, marker.to_json()])
-        con.execute("INSERT INTO orders SELECT 'x' || order_id, source, customer_id, created_at, "
+        con.execute("INSERT INTO orders SELECT source, 'x' || order_id, customer_id, created_at, "
                     "order_date, channel, country, device, currency, gross_sales, discounts, "
                     "shipping, tax, returns, total, cost, units, status, coupon FROM orders "
                     "LIMIT 2000")
@@ -321,8 +321,8 @@ def test_undo_after_a_rowid_gap_keeps_the_imports_before_it(tmp_path):
     with Workspace(path) as ws:
         con = ws.con
         con.execute("PRAGMA disable_checkpoint_on_shutdown")  # nothing folds the gap away
-        con.execute("INSERT INTO orders SELECT 'junk' || order_id, * EXCLUDE (order_id) "
-                    "FROM orders LIMIT 1000")
+        con.execute("INSERT INTO orders SELECT source, 'junk' || order_id, "
+                    "* EXCLUDE (source, order_id) FROM orders LIMIT 1000")
         con.execute("DELETE FROM orders WHERE order_id LIKE 'junk%'")
         aovlab.import_files(ws, second, "generic", currency="EUR")
         assert con.execute("SELECT count(*), max(rowid) FROM orders").fetchone() == (5000, 5999)
@@ -331,8 +331,8 @@ def test_undo_after_a_rowid_gap_keeps_the_imports_before_it(tmp_path):
                                  recovery.next_rowids(con))
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                     [recovery.MARKER, marker.to_json()])
-        con.execute("INSERT INTO orders SELECT 'x' || order_id, * EXCLUDE (order_id) "
-                    "FROM orders LIMIT 700")
+        con.execute("INSERT INTO orders SELECT source, 'x' || order_id, "
+                    "* EXCLUDE (source, order_id) FROM orders LIMIT 700")
     with Workspace(path) as ws:
         assert ws.recovered
         assert ws.count("orders") == 5000 and len(ws.imports()) == 2

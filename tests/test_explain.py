@@ -72,8 +72,9 @@ def test_shapley3_is_exact():
 
 def test_funnel_split_with_traffic():
     ws = workspace_with(two_period_store())
-    ws.con.execute("INSERT INTO traffic VALUES ('2024-01-15','web','(not set)','(not set)',"
-                   "200,150,NULL,NULL,NULL,NULL), ('2024-02-15','web','(not set)','(not set)',"
+    ws.con.execute("INSERT INTO traffic VALUES ('ga4','2024-01-15','web','(not set)',"
+                   "'(not set)',200,150,NULL,NULL,NULL,NULL), ('ga4','2024-02-15','web',"
+                   "'(not set)','(not set)',"
                    "100,90,NULL,NULL,NULL,NULL)")
     x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29")
     funnel = x.factors[x.factors.identity == "funnel"]

@@ -143,15 +143,48 @@ def test_duplicate_orders_in_one_file(tmp_path):
     assert "row 1" in str(info.value)
 
 
-def test_changed_rows_are_reported_not_overwritten(tmp_path):
+def test_an_order_stored_with_other_values_is_refused_and_named():
+    ws = Workspace(":memory:")
+    d = pd.DataFrame({"order_id": ["a", "b"], "created_at": ["2024-01-01"] * 2,
+                      "total": [5.0, 6.0]})
+    import_frame(ws, d, currency="EUR")
+    d["total"] = [5.0, 7.0]
+    with pytest.raises(InputError) as info:
+        import_frame(ws, d, currency="EUR", name="later.csv")
+    msg = str(info.value)
+    assert "order 'b' of source 'generic'" in msg and "gross_sales: 6.0 there, 7.0 here" in msg
+    assert "row 2" in msg and "1 of this import's 2 orders rows" in msg
+    assert "--source later" in info.value.fix
+    assert ws.con.execute("SELECT list(total ORDER BY order_id) FROM orders").fetchone()[0] \
+        == [5.0, 6.0]
+    # under a source of its own it is another store's order b, and both are kept
+    s = import_frame(ws, d, currency="EUR", source="other")
+    assert s.orders_added == 2 and ws.count("orders") == 4
+
+
+def test_a_product_or_customer_that_changed_is_kept_and_reported():
+    """Descriptions drift (a product renamed): the stored row is kept, the import goes on."""
+    ws = Workspace(":memory:")
+
+    def stage(name):
+        def run(ctx):
+            ctx.emit("products", f"SELECT 'p.csv' AS _file, 1 AS _row, 'sku1' AS product_id, "
+                                 f"'{name}' AS name")
+        return run
+
+    ws.run_import("test", ["p.csv"], stage("Tee"), source="shop")
+    s = ws.run_import("test", ["p.csv"], stage("Tee (blue)"), source="shop")
+    assert s.tables["products"].changed == 1 and any("different values" in n for n in s.notes)
+    assert ws.con.execute("SELECT name FROM products").fetchall() == [("Tee",)]
+
+
+def test_a_source_name_is_checked():
     ws = Workspace(":memory:")
     d = pd.DataFrame({"order_id": ["a"], "created_at": ["2024-01-01"], "total": [5.0]})
-    import_frame(ws, d, currency="EUR")
-    d["total"] = 7.0
-    s = import_frame(ws, d, currency="EUR")
-    assert s.tables["orders"].changed == 1 and s.orders_added == 0
-    assert ws.con.execute("SELECT total FROM orders").fetchone()[0] == 5.0
-    assert any("different values" in n for n in s.notes)
+    for bad in ("AU Store", "", "-x", "a" * 65, "x'y"):
+        with pytest.raises(AovlabError, match="short lower-case name"):
+            import_frame(ws, d, currency="EUR", source=bad or None, mapping={"source": bad})
+    assert ws.count("orders") == 0
 
 
 def test_missing_currency_and_unknown_format(files):

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import shared_file
 
+import aovlab
 from aovlab.errors import AovlabError, InputError
 from aovlab.importers import import_files
 from aovlab.storage import Workspace
@@ -213,19 +214,39 @@ def test_au_needs_a_currency():
     assert _counts(ws)["orders"] == 0
 
 
-def test_two_stores_in_one_workspace_need_a_prefix():
+def test_a_second_store_under_the_same_source_is_refused_whole():
+    """Both stores number from #1001: the AU store's #1005 must never get the devstore's
+    snowboard lines (it did: 26 lines joined AU orders, exit 0)."""
+    dev = shared_file("shopify", "devstore_orders_export.csv")
+    au = shared_file("shopify", "au_store_orders_export.csv")
+    for first, second, extra in ((au, dev, {}), (dev, au, {"currency": "AUD"})):
+        ws = Workspace(":memory:")
+        import_files(ws, first, "shopify", **({"currency": "AUD"} if first == au else {}))
+        before = _q(ws, "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM "
+                        "order_lines)")
+        with pytest.raises(InputError) as info:
+            import_files(ws, second, "shopify", **extra)
+        assert "of source 'shopify' is already in the workspace with other values" in str(
+            info.value)
+        assert "13 of this import's" in str(info.value) and "--source" in info.value.fix
+        assert _q(ws, "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM "
+                      "order_lines)") == before
+
+
+def test_two_stores_share_a_workspace_under_their_own_sources():
     dev = shared_file("shopify", "devstore_orders_export.csv")
     au = shared_file("shopify", "au_store_orders_export.csv")
     ws = Workspace(":memory:")
-    import_files(ws, dev, "shopify")
-    # Both stores number orders from #1001: without a prefix 13 AU orders collide.
-    clash = import_files(ws, au, "shopify", currency="AUD")
-    assert clash.tables["orders"].changed == 13 and clash.orders_added == 1057 - 13
-    ws = Workspace(":memory:")
-    import_files(ws, dev, "shopify", order_prefix="dev:")
-    s = import_files(ws, au, "shopify", currency="AUD", order_prefix="au:")
-    assert s.orders_added == 1057 and ws.count("orders") == 1076
-    assert _q(ws, "SELECT count(*) FROM order_lines WHERE order_id LIKE 'dev:#%'")[0][0] == 40
+    import_files(ws, au, "shopify", currency="AUD", source="au-store")
+    s = import_files(ws, dev, "shopify", source="devstore")
+    assert s.orders_added == 19 and s.lines_added == 40 and ws.count("orders") == 1076
+    # every line sits on its own store's order: none on the AU store's (which has no lines)
+    assert _q(ws, "SELECT source, count(*) FROM order_lines GROUP BY 1") == [("devstore", 40)]
+    assert _q(ws, "SELECT gross_sales, currency FROM orders "
+                  "WHERE source = 'au-store' AND order_id = '#1005'") == [(76.9, "AUD")]
+    # per-store AOV: the source is a dimension and a filter
+    k = aovlab.kpis(ws, by=["source"]).table.set_index("source")
+    assert k.loc["au-store", "orders"] == 1057 and k.loc["devstore", "currency"] == "EUR"
 
 
 # -- the mapping rules, on a small hand-written export -----------------------------------
@@ -336,7 +357,7 @@ def test_several_files_make_one_import(tmp_path):
                            _write(tmp_path / "b.csv", GOOD[4:])], "shopify")
     assert s.rows_read == len(GOOD) and len(two.imports()) == 1
     for table in ("orders", "order_lines", "customers"):
-        key = "order_id, line_no" if table == "order_lines" else "1"
+        key = "order_id, line_no" if table == "order_lines" else "2"
         assert _q(one, f"SELECT * FROM {table} ORDER BY {key}") == _q(
             two, f"SELECT * FROM {table} ORDER BY {key}")
     # the same order in two files of one import is refused, naming it

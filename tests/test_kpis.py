@@ -175,7 +175,7 @@ def test_traffic_conversion_and_rpv(engine_name):
         "begin_checkout": pa.array([None, None], pa.int64()),
         "purchases": pa.array([None, None], pa.int64())})
     ws.con.register("t_in", traffic)
-    ws.con.execute("INSERT INTO traffic SELECT * FROM t_in")
+    ws.con.execute("INSERT INTO traffic SELECT 'ga4', * FROM t_in")
     k = kpis(ws, by=["channel"], engine=engine_for(ws, engine_name)).table
     web = k[k.channel == "web"].iloc[0]
     assert web.sessions == 150

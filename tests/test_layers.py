@@ -159,9 +159,9 @@ def test_table_rules_come_from_the_schema():
 def test_importers_declare_typed_options(tmp_path):
     assert list(FORMATS)[:3] == ["generic", "shopify", "online_retail"]
     assert {f for f in FORMATS["shopify"].Options.__dataclass_fields__} == {
-        "timezone", "currency", "order_prefix"}
+        "timezone", "currency"}
     with pytest.raises(DefinitionError, match="no option order_prefix"):
-        import_files(Workspace(":memory:"), tmp_path / "x.csv", "cdnow", order_prefix="a")
+        import_files(Workspace(":memory:"), tmp_path / "x.csv", "shopify", order_prefix="a")
 
 
 def test_frames_import_through_the_generic_importer():

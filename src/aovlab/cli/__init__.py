@@ -112,7 +112,7 @@ def _open(path: Path, *, create: bool = False):
 
 
 def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
-               **options: object) -> None:
+               source: str | None = None, **options: object) -> None:
     """Import orders into a workspace: atomic (all or nothing) and idempotent."""
     from ..importers import import_files, resolve_format
 
@@ -142,7 +142,7 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
             def progress(step: str) -> None:
                 bar.update(task, description=f"{step}: {', '.join(map(str, files))}")
 
-            summary = import_files(ws, files, fmt, progress=progress, **given)
+            summary = import_files(ws, files, fmt, source=source, progress=progress, **given)
         ok = True
         _state.pop("creating", None)
     finally:
@@ -161,14 +161,15 @@ def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
 def _print_summary(summary, workspace: Path) -> None:
     from rich.table import Table
 
-    t = Table(title=Text(f"Imported into {workspace} ({summary.format})"))
+    t = Table(title=Text(f"Imported into {workspace} ({summary.format}, source "
+                         f"{summary.source})"))
     for col in ("table", "rows in file(s)", "added", "already present", "kept (differs)"):
         t.add_column(col, justify="left" if col == "table" else "right")
     for name, c in summary.tables.items():
         t.add_row(name, f"{c.staged:,}", f"{c.added:,}", f"{c.already_present:,}",
                   f"{c.changed:,}")
     console.print(t)
-    console.print(f"source rows read: {summary.rows_read:,}")
+    console.print(f"rows read from the file(s): {summary.rows_read:,}")
     for reason, n in summary.skipped.items():
         console.print(Text(f"skipped {n:,} rows: {reason}", style="yellow"))
     for note in summary.notes:
@@ -187,6 +188,13 @@ def _import_signature() -> inspect.Signature:
                                   for i in IMPORT_FORMATS.values()) + "."))]),
         inspect.Parameter("workspace", inspect.Parameter.KEYWORD_ONLY,
                           default=Path("aovlab.duckdb"), annotation=Workspace_),
+        inspect.Parameter("source", inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[str | None, typer.Option(
+                              "--source", help=(
+                                  "Namespace of the imported rows: the store or data set "
+                                  "(default: the format's name). Order ids are unique per "
+                                  "source and rows never join another source's; give a "
+                                  "second store its own name (--source au-store)."))]),
     ]
     for name, (f, formats) in option_fields().items():
         spelt = str(f.type)  # annotations are text (PEP 563)
@@ -205,7 +213,7 @@ def _import_signature() -> inspect.Signature:
 
 def _import_entry(**kwargs: object) -> None:
     import_cmd(kwargs.pop("files"), kwargs.pop("fmt"), kwargs.pop("workspace"),
-               kwargs.pop("as_json"), **kwargs)
+               kwargs.pop("as_json"), kwargs.pop("source"), **kwargs)
 
 
 _import_entry.__signature__ = _import_signature()  # type: ignore[attr-defined]

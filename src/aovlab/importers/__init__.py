@@ -30,11 +30,17 @@ def import_files(
     paths: str | Path | Sequence[str | Path],
     fmt: str = "generic",
     *,
+    source: str | None = None,
     progress: ProgressFn = no_progress,
     **options: object,
 ) -> ImportSummary:
     """Import ``paths`` in format ``fmt`` into ``workspace``, atomically and idempotently.
 
+    ``source`` is the namespace the rows are written under (the store or data set; by
+    default the format's name, or the generic mapping's ``source``): keys are unique per
+    source and no row of one source joins another's, so two stores numbering their orders
+    alike share a workspace under two names. An import whose keys are stored under its
+    source with other values is refused (a second store under the first one's name).
     Options are the format's settings (its ``Options`` dataclass, e.g. ``mapping=`` for
     ``generic``, ``timezone=`` for ``shopify``); unknown ones are refused. Returns what was
     imported, skipped and why.
@@ -48,4 +54,4 @@ def import_files(
     def stage(ctx: StagingContext) -> None:
         importer.stage(ctx, files, opts)
 
-    return workspace.run_import(importer.name, files, stage, progress)
+    return workspace.run_import(importer.name, files, stage, progress, source)

@@ -51,9 +51,15 @@ class Importer(ABC):
                 fix=f"its options are: {', '.join(sorted(names)) or 'none'}")
         return self.Options(**given)
 
+    def default_source(self, found: Any, options: Any) -> str:  # noqa: ARG002 - overridable
+        """The source an import writes under when none is given: the format's name."""
+        return self.name
+
     def stage(self, ctx: StagingContext, paths: Sequence[str], options: Any) -> None:
         """Read, check and build: the whole staging of one import."""
         found = self.read(ctx, list(paths), options)
+        if not ctx.source:
+            ctx.use_source(self.default_source(found, options))
         ctx.progress("checking values")
         self.check(ctx, found, options)
         ctx.progress("building orders")

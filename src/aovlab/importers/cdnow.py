@@ -27,7 +27,6 @@ from .base import Importer, option, register
 from .reading import check_file, check_timezone, checked_cast, nonnegative, sql_str
 
 TIMEZONE = "America/New_York"
-SOURCE = "cdnow"
 COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
 _LAYOUT = ("each line holds customer id, date (YYYYMMDD), number of CDs and dollar value "
            "separated by spaces, e.g. '00001 19970101  1   11.77'")
@@ -154,7 +153,7 @@ class Cdnow(Importer):
                    concat_ws('-', customer_id, strftime(date, '%Y%m%d'),
                              CAST(row_number() OVER (PARTITION BY customer_id, date
                                                      ORDER BY _row) AS VARCHAR)) AS order_id,
-                   '{SOURCE}' AS source, customer_id,
+                   customer_id,
                    timezone({sql_str(found.tz)}, CAST(date AS TIMESTAMP)) AS created_at,
                    date AS order_date, 'USD' AS currency,
                    dollars AS gross_sales, dollars AS total, cds AS units, 'placed' AS status

@@ -69,13 +69,16 @@ def import_frame(
     kind: str = "orders",
     mapping: str | Path | Mapping | None = None,
     name: str = "<frame>",
+    source: str | None = None,
     progress: ProgressFn = no_progress,
     **settings: object,
 ) -> ImportSummary:
     """Import a frame of orders (``kind="orders"``) or order lines (``kind="lines"``).
 
     Columns named like canonical columns are used directly; ``mapping`` (a dict or TOML
-    path, as for ``--format generic``) renames the others. ``settings`` are mapping
+    path, as for ``--format generic``) renames the others; ``source`` is the namespace, as
+    for :func:`~aovlab.importers.import_files` (default: the mapping's, else ``generic``).
+    ``settings`` are mapping
     options such as ``currency="EUR"`` or ``timezone="Europe/Paris"``.
     """
     table = to_arrow(frame, name)
@@ -94,4 +97,4 @@ def import_frame(
         finally:
             ctx.con.unregister("aovlab_frame_input")
 
-    return workspace.run_import("frame", [name], stage, progress)
+    return workspace.run_import("frame", [name], stage, progress, source)

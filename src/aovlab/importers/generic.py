@@ -158,13 +158,15 @@ class Generic(Importer):
                     f"SELECT _file, _row, {select} FROM raw_generic")
         # Signs and sizes are the schema's one policy, checked on the staged rows.
 
+    def default_source(self, found: _Found, opts: GenericOptions) -> str:
+        return found.mapping["source"]  # the mapping's, "generic" unless it names one
+
     def build(self, ctx: StagingContext, found: _Found, opts: GenericOptions) -> None:
-        source = sql_str(found.mapping["source"])
         if found.mapping["kind"] == "orders":
-            ctx.emit("orders", _ORDERS.format(source=source))
+            ctx.emit("orders", _ORDERS)
         else:
             ctx.emit("order_lines", _LINES)
-            ctx.emit("orders", _LINE_ORDERS.format(source=source, first=_FIRST))
+            ctx.emit("orders", _LINE_ORDERS.format(first=_FIRST))
 
 
 def _source_columns(cols: list[str], m: dict, path: str) -> dict[str, str]:
@@ -239,7 +241,7 @@ def _typed_columns(ctx: StagingContext, found: _Found) -> dict[str, str]:
 
 
 _ORDERS = """
-SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
+SELECT _file, _row, order_id, customer_id, created_at, order_date,
        channel, country, device, currency,
        coalesce(gross_sales, total - coalesce(shipping, 0) - coalesce(tax, 0)
                 + coalesce(discounts, 0)) AS gross_sales,
@@ -276,7 +278,7 @@ WITH o AS (
               THEN sum(quantity * unit_cost) FILTER (WHERE line_type = 'product') END AS cost
   FROM raw_generic_typed GROUP BY order_id
 )
-SELECT _file, _row, order_id, {source} AS source, customer_id, created_at, order_date,
+SELECT _file, _row, order_id, customer_id, created_at, order_date,
        channel, country, device, currency,
        coalesce(gross, 0) AS gross_sales,
        coalesce(discounts, 0) + coalesce(line_disc, 0) + coalesce(disc_lines, 0) AS discounts,

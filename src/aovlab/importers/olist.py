@@ -43,7 +43,6 @@ from .reading import (
 )
 
 TIMEZONE = "America/Sao_Paulo"
-SOURCE = "olist"
 
 #: logical name -> (accepted file names, columns the import needs)
 FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -220,7 +219,7 @@ class Olist(Importer):
                        round(sum(freight), 2) AS freight, count(*) AS n
                 FROM raw_olist_item GROUP BY 1),
             pay AS (SELECT order_id, round(sum(paid), 2) AS paid FROM raw_olist_pay GROUP BY 1)
-            SELECT o._file, o._row, o.order_id, '{SOURCE}' AS source,
+            SELECT o._file, o._row, o.order_id,
                    c.unique_id AS customer_id,
                    timezone({sql_str(found.tz)}, o.local_ts) AS created_at,
                    CAST(o.local_ts AS DATE) AS order_date,

@@ -140,7 +140,7 @@ class OnlineRetail(Importer):
             FROM raw_uci_typed""")
         ctx.emit("orders", f"""
             SELECT min(_file) AS _file, min(_row) AS _row, invoice AS order_id,
-                   '{found.variant}' AS source, any_value(customer_id) AS customer_id,
+                   any_value(customer_id) AS customer_id,
                    timezone('{TIMEZONE}', min(ts)) AS created_at,
                    CAST(min(ts) AS DATE) AS order_date, any_value(country) AS country,
                    'GBP' AS currency,

@@ -59,7 +59,8 @@ def order_stats(f, keys: Sequence[str], stats: type, quantiles: Sequence[float] 
 def unit_stats(f, keys: Sequence[str], stats: type):
     """Per group: the declared statistics over known customers (x = revenue, y = orders)."""
     k = f.filter(f.customer_id.notnull())
-    per = k.group_by([*keys, "customer_id"]).aggregate(x=k.value.sum(), y=k.count())
+    per = k.group_by([*dict.fromkeys([*keys, "source", "customer_id"])]).aggregate(
+        x=k.value.sum(), y=k.count())
     return _group(per, keys).aggregate(**aggregates(per, stats))
 
 

@@ -42,6 +42,8 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     wanted = set(by) | {k for k, _ in sel.filters}
     with_category = "category" in wanted
     cols = {
+        # A customer is (source, customer_id): two stores' customer 42 are two people.
+        "source": o.source,
         "customer_id": o.customer_id,
         "order_date": o.order_date,
         "value": order_value(sel.definition, o).cast("float64"),
@@ -58,13 +60,15 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     if with_category:
         cols["order_id"] = o.order_id
     # New = the customer's first counted order in the whole workspace, not just the window,
-    # so the window runs before the date filters below.
-    first = o.created_at.min().over(ibis.window(group_by=o.customer_id))
+    # so the window runs before the date filters below. Exactly one order is first: of two
+    # placed at the same instant (a CDNOW day, a UCI minute), the lower order id.
+    nth = ibis.row_number().over(ibis.window(group_by=[o.source, o.customer_id],
+                                             order_by=[o.created_at, o.order_id]))
     cols["customer_type"] = ibis.cases(
-        (o.customer_id.isnull(), "guest"), (o.created_at == first, "new"), else_="returning"
+        (o.customer_id.isnull(), "guest"), (nth == 0, "new"), else_="returning"
     )
     for d in ORDER_DIMENSIONS:
-        if d != "currency" and d in wanted:
+        if d not in ("currency", "source") and d in wanted:
             cols[d] = o[d].fill_null(schema.NOT_SET)
     if period is not None:  # in the same projection: one relation for the aggregates to share
         cols["period"] = period_start(o.order_date, period)
@@ -76,7 +80,8 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     if sel.currency is not None:
         f = f.filter(f.currency == sel.currency)
     if with_category:
-        f = f.left_join(main_category(engine), "order_id").drop("order_id", "order_id_right")
+        f = f.left_join(main_category(engine), ["source", "order_id"]).drop(
+            "order_id", "order_id_right", "source_right")
         f = f.mutate(category=f.category.fill_null(schema.NOT_SET))
     for k, v in sel.filters:
         f = f.filter(f[k] == v)
@@ -87,11 +92,12 @@ def main_category(engine):
     """Each order's category: that of its product lines with the largest value."""
     lines = engine.table("order_lines")
     lines = lines.filter(lines.line_type == "product")
-    per = lines.group_by(["order_id", "category"]).aggregate(
+    per = lines.group_by(["source", "order_id", "category"]).aggregate(
         v=(lines.quantity * lines.unit_price).sum())
     per = per.mutate(category=per.category.fill_null(schema.NOT_SET))
     # Ties (two categories with the same value) go to the alphabetically first, so that
     # every run and every engine puts the order in the same category.
-    w = ibis.window(group_by=per.order_id, order_by=[ibis.desc(per.v), per.category])
+    w = ibis.window(group_by=[per.source, per.order_id],
+                    order_by=[ibis.desc(per.v), per.category])
     ranked = per.mutate(_rank=ibis.row_number().over(w))
-    return ranked.filter(ranked._rank == 0).select("order_id", "category")
+    return ranked.filter(ranked._rank == 0).select("source", "order_id", "category")

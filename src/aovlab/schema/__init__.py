@@ -5,7 +5,7 @@ Everything else reads these declarations; this layer imports nothing from aovlab
 """
 
 from .definitions import DEFAULT_DEFINITION, DEFINITIONS, Definition, get_definition
-from .rules import Finite, OneOf, Pattern, Range, References, Rule
+from .rules import Finite, OneOf, Pattern, Range, References, Rule, sql_literal
 from .tables import (
     COUNTED_STATUSES,
     CURRENCIES,
@@ -19,6 +19,7 @@ from .tables import (
     POLICY,
     PRODUCTS,
     SCHEMA_VERSION,
+    SOURCE_PATTERN,
     STATUSES,
     TABLES,
     TRAFFIC,
@@ -30,6 +31,7 @@ __all__ = [
     "COUNTED_STATUSES", "CURRENCIES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS",
     "IMPORTS_DDL",
     "LINE_TYPES", "META_DDL", "NOT_SET", "ORDERS", "ORDER_LINES", "PRODUCTS", "SCHEMA_VERSION",
-    "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite", "OneOf", "Pattern",
-    "POLICY", "Range", "References", "Rule", "Table", "get_definition",
+    "SOURCE_PATTERN", "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite",
+    "OneOf", "Pattern",
+    "POLICY", "Range", "References", "Rule", "Table", "get_definition", "sql_literal",
 ]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-def _literal(value: str) -> str:
+def sql_literal(value: str) -> str:
+    """``value`` as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -26,7 +27,7 @@ class OneOf:
 
     def violation(self, col: str) -> str:
         """SQL that is true on a row breaking the rule (``col`` is the column expression)."""
-        return f"{col} NOT IN ({', '.join(_literal(v) for v in self.values)})"
+        return f"{col} NOT IN ({', '.join(sql_literal(v) for v in self.values)})"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Pattern:
     fix: str
 
     def violation(self, col: str) -> str:
-        return f"NOT regexp_full_match({col}, {_literal(self.regex)})"
+        return f"NOT regexp_full_match({col}, {sql_literal(self.regex)})"
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,15 @@ class Range:
 
 @dataclass(frozen=True)
 class References:
-    """Every value names a row of another table (already stored, or in the same import)."""
+    """Every value names a row of another table (already stored, or in the same import)
+    with the same values of the ``within`` columns (the source: no row refers across)."""
 
     column: str
     table: str
     target: str
     problem: str
     fix: str
+    within: tuple[str, ...] = ("source",)
 
 
 #: A row rule checked with :meth:`violation`; :class:`References` is checked across tables.

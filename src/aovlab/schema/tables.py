@@ -12,7 +12,10 @@ import pycountry
 
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: every table is namespaced by ``source`` (its key starts with it)
+
+#: What an import's ``source`` may be called: a short slug (it is shown and typed).
+SOURCE_PATTERN = "[a-z0-9][a-z0-9._-]{0,63}"
 
 #: Order statuses. AOV counts ``placed`` and ``refunded`` orders by default (a refund is a
 #: return of a real order, handled by the ``net_of_returns`` definition); ``cancelled``,
@@ -95,6 +98,10 @@ class Table:
     key: tuple[str, ...]
     #: Value rules beyond NOT NULL and the key, checked on every import and catalog.
     rules: tuple[Rule, ...] = ()
+    #: A row whose key is stored with other values: ``refuse`` the import (facts: orders,
+    #: lines, traffic), or ``keep`` the stored row and say so (descriptions that drift:
+    #: a product renamed, a customer who moved).
+    merge: str = "refuse"
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -121,12 +128,21 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
+_SOURCE = Column("source", "VARCHAR", False,
+                 "Namespace of the import that wrote the row: the store or data set "
+                 "(--source; by default the format's name). Keys are unique per source, and "
+                 "rows of one source never join another's.")
+_SOURCE_RULE = Pattern("source", SOURCE_PATTERN, "source is not a short lower-case name",
+                       "pass --source as lower-case letters, digits, '.', '_' or '-' (e.g. "
+                       "au-store), at most 64 characters")
+
+
 ORDERS = Table(
     "orders",
     "One row per order (or per cancellation/adjustment document). Money in the order's currency.",
     (
+        _SOURCE,
         Column("order_id", "VARCHAR", False, "Order number as the source names it."),
-        Column("source", "VARCHAR", False, "Importer that wrote the row (e.g. shopify, uci)."),
         Column("customer_id", "VARCHAR", True, "Customer key; NULL for guest checkouts."),
         Column("created_at", "TIMESTAMPTZ", False, "When the order was placed (an instant)."),
         Column("order_date", "DATE", False, "Calendar date of the order in the store's time zone."),
@@ -145,8 +161,9 @@ ORDERS = Table(
         Column("status", "VARCHAR", False, "placed, refunded, cancelled, test or adjustment."),
         Column("coupon", "VARCHAR", True, "Discount code used, if any."),
     ),
-    ("order_id",),
+    ("source", "order_id"),
     (
+        _SOURCE_RULE,
         OneOf("status", STATUSES, "unknown order status",
               f"use one of {', '.join(STATUSES)} (map source values)"),
         Pattern("currency", "[A-Z]{3}", "currency is not a three-letter ISO 4217 code",
@@ -168,6 +185,7 @@ ORDER_LINES = Table(
     "order_lines",
     "One row per order line. Returns are negative quantities, never dropped.",
     (
+        _SOURCE,
         Column("order_id", "VARCHAR", False, "The order the line belongs to."),
         Column("line_no", "INTEGER", False, "1-based position of the line within its order."),
         Column("line_type", "VARCHAR", False, "product, shipping, discount, fee or adjustment."),
@@ -179,8 +197,9 @@ ORDER_LINES = Table(
         Column("unit_cost", "DOUBLE", True, "Cost per unit; NULL when unknown."),
         Column("line_discount", "DOUBLE", False, "Discount on this line, positive.", "0"),
     ),
-    ("order_id", "line_no"),
+    ("source", "order_id", "line_no"),
     (
+        _SOURCE_RULE,
         OneOf("line_type", LINE_TYPES, "unknown line type",
               f"use one of {', '.join(LINE_TYPES)}"),
         *_quantity("quantity"),
@@ -190,7 +209,9 @@ ORDER_LINES = Table(
         *_amount("unit_cost"), *_amount("line_discount"),
         References("order_id", "orders", "order_id",
                    "order line refers to an order that is neither in this import nor in the "
-                   "workspace", "import the orders file first, or together with the lines"),
+                   "workspace under the same source",
+                   "import the orders file first (with the same --source), or together with "
+                   "the lines"),
     ),
 )
 
@@ -198,34 +219,39 @@ PRODUCTS = Table(
     "products",
     "One row per product.",
     (
+        _SOURCE,
         Column("product_id", "VARCHAR", False, "Product or SKU code."),
         Column("name", "VARCHAR", True, "Product name."),
         Column("category", "VARCHAR", True, "Product category."),
         Column("price", "DOUBLE", True, "List price."),
         Column("unit_cost", "DOUBLE", True, "Cost per unit."),
     ),
-    ("product_id",),
-    (*_amount("price"), *_amount("unit_cost")),
+    ("source", "product_id"),
+    (_SOURCE_RULE, *_amount("price"), *_amount("unit_cost")),
+    merge="keep",
 )
 
 CUSTOMERS = Table(
     "customers",
     "One row per known customer.",
     (
+        _SOURCE,
         Column("customer_id", "VARCHAR", False, "Customer key."),
         Column("country", "VARCHAR", True, "Country."),
         Column("region", "VARCHAR", True, "State, province or region."),
         Column("city", "VARCHAR", True, "City."),
         Column("first_seen", "TIMESTAMPTZ", True, "Sign-up or first known activity."),
     ),
-    ("customer_id",),
-    (_date("first_seen", "TIMESTAMPTZ"),),
+    ("source", "customer_id"),
+    (_SOURCE_RULE, _date("first_seen", "TIMESTAMPTZ")),
+    merge="keep",
 )
 
 TRAFFIC = Table(
     "traffic",
     "Daily traffic and funnel counts per channel, country and device.",
     (
+        _SOURCE,
         Column("date", "DATE", False, "Calendar date in the store's time zone."),
         Column("channel", "VARCHAR", False, "Channel, '(not set)' when unknown."),
         Column("country", "VARCHAR", False, "Country, '(not set)' when unknown."),
@@ -237,8 +263,8 @@ TRAFFIC = Table(
         Column("begin_checkout", "BIGINT", True, "Sessions that began checkout."),
         Column("purchases", "BIGINT", True, "Sessions with a purchase."),
     ),
-    ("date", "channel", "country", "device"),
-    (_date("date", "DATE"),
+    ("source", "date", "channel", "country", "device"),
+    (_SOURCE_RULE, _date("date", "DATE"),
      *(Range(c, "0", "1e12", f"{c} is negative or beyond a trillion",
              "write counts as whole numbers, 0 or more")
        for c in ("sessions", "visitors", "view_item", "add_to_cart", "begin_checkout",

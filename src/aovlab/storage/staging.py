@@ -20,10 +20,20 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 
 from .. import schema
-from ..errors import InputError, Location
+from ..errors import DefinitionError, InputError, Location
 
 ProgressFn = Callable[[str], None]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_source(source: str) -> str:
+    """``source`` if it is a valid source name; a :class:`DefinitionError` if not."""
+    if not isinstance(source, str) or not re.fullmatch(schema.SOURCE_PATTERN, source):
+        raise DefinitionError(
+            f"source {source!r} is not a short lower-case name",
+            fix="pass --source as lower-case letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit, at most 64 characters (e.g. --source au-store)")
+    return source
 
 
 def no_progress(step: str) -> None:  # noqa: ARG001 - the default progress sink
@@ -51,6 +61,7 @@ class ImportSummary:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> source rows
     notes: list[str] = field(default_factory=list)
     import_id: int | None = None
+    source: str = ""  # the namespace every row of this import was written under
 
     @property
     def orders_added(self) -> int:
@@ -80,8 +91,13 @@ class StagingContext:
         self.con = con
         self.summary = summary
         self.progress = progress
+        self.source = summary.source  # written on every row of every table
         self.staged: list[str] = []  # canonical table names, in emit order
         self._before = _temp_tables(con)
+
+    def use_source(self, source: str) -> None:
+        """Write this import's rows under ``source`` (checked: a short lower-case name)."""
+        self.source = self.summary.source = check_source(source)
 
     def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params else self.con.execute(sql)
@@ -106,8 +122,14 @@ class StagingContext:
             if c not in have:
                 raise RuntimeError(f"{table}: relation lacks {c}")  # an importer bug
         cols, risky = [], []
+        if not self.source:  # none given, none defaulted by an importer: the format's name
+            self.use_source(self.summary.format)
         for c in t.columns:
-            if c.name in have:
+            if c.name == "source":
+                # The import's namespace, whatever the relation says: an importer cannot
+                # write into another source.
+                cols.append(f"CAST({schema.sql_literal(self.source)} AS VARCHAR) AS source")
+            elif c.name in have:
                 if _may_fail(types[c.name], c.type):
                     # TRY_CAST and a flag, so that a value the canonical type cannot hold
                     # (1e20 sessions) is named with its row: a failing CAST would abort the
@@ -201,12 +223,14 @@ def _check_key(con: duckdb.DuckDBPyConnection, table: schema.Table, stage: str) 
 
 def _check_reference(con: duckdb.DuckDBPyConnection, rule: schema.References, stage: str,
                      staged: list[str]) -> None:
-    known = f"SELECT {rule.target} AS k FROM {rule.table}"
+    within = "".join(f", {c}" for c in rule.within)
+    known = f"SELECT {rule.target} AS k{within} FROM {rule.table}"
     if rule.table in staged:
-        known += f" UNION ALL SELECT {rule.target} FROM stage_{rule.table}"
+        known += f" UNION ALL SELECT {rule.target}{within} FROM stage_{rule.table}"
+    on = " AND ".join([f"r.k = l.{rule.column}", *(f"r.{c} = l.{c}" for c in rule.within)])
     orphan = con.execute(
         f"SELECT l._file, l._row, l.{rule.column} FROM {stage} l "
-        f"ANTI JOIN ({known}) r ON r.k = l.{rule.column} ORDER BY 1, 2 LIMIT 1").fetchone()
+        f"ANTI JOIN ({known}) r ON {on} ORDER BY 1, 2 LIMIT 1").fetchone()
     if orphan:
         raise InputError(rule.problem, Location(orphan[0], orphan[1], rule.column, orphan[2]),
                          fix=rule.fix)

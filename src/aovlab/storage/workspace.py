@@ -14,6 +14,7 @@ its lock, and readers (engines, the dashboard) get a cursor of their own per cal
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from .. import schema
-from ..errors import WorkspaceError, is_interrupt
+from ..errors import InputError, Location, WorkspaceError, is_interrupt
 from . import recovery
 from .catalog import DuckDBCatalog
 from .staging import (
@@ -31,6 +32,7 @@ from .staging import (
     ProgressFn,
     StagingContext,
     TableCounts,
+    check_source,
     in_schema_order,
     no_progress,
     validate,
@@ -175,6 +177,7 @@ class Workspace:
         files: list[str],
         stage: Callable[[StagingContext], None],
         progress: ProgressFn = no_progress,
+        source: str | None = None,
     ) -> ImportSummary:
         """Stage with ``stage(ctx)`` and merge, all in one transaction; roll back on any error.
 
@@ -183,7 +186,8 @@ class Workspace:
         raises :class:`KeyboardInterrupt`, a failed write (disk full) a
         :class:`WorkspaceError`; in both cases nothing was written.
         """
-        summary = ImportSummary(format=fmt, files=files)
+        summary = ImportSummary(format=fmt, files=files,
+                                source=check_source(source) if source else "")
         with self._lock:
             con = self.con
             try:
@@ -218,36 +222,39 @@ class Workspace:
 
     def _merge_staged(self, con: duckdb.DuckDBPyConnection, staged: list[str],
                       summary: ImportSummary) -> None:
-        for name in in_schema_order(staged):
+        """Insert the staged rows whose key is new, after refusing any that would cross.
+
+        Everything is checked before anything is inserted, so the checks see the workspace
+        as it was before this import.
+        """
+        names = in_schema_order(staged)
+        counts = {name: _compare_lines(con) if name == "order_lines" else
+                  _compare(con, schema.TABLES[name]) for name in names}
+        for name in names:
             table = schema.TABLES[name]
-            stage = f"stage_{name}"
+            if table.merge == "refuse" and counts[name].changed:
+                raise (_lines_collision(con, counts[name], summary) if name == "order_lines"
+                       else _collision(con, table, counts[name], summary))
+        if "orders" in names and "order_lines" in names:
+            _refuse_lines_joining_stored_orders(con, summary)
+        for name in names:
+            table = schema.TABLES[name]
             cols = ", ".join(table.column_names)
-            on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
-            # Money sums differ in the last bit with summation order; that is not a change.
-            same = " AND ".join(
-                f"(t.{c} IS NOT DISTINCT FROM s.{c} OR abs(t.{c} - s.{c}) <= "
-                f"1e-9 * greatest(1, abs(t.{c})))" if table.column(c).type == "DOUBLE"
-                else f"t.{c} IS NOT DISTINCT FROM s.{c}"
-                for c in table.column_names
-            )
-            staged, present, identical = con.execute(
-                f"SELECT count(*), count(t.{table.key[0]}), "
-                f"count(*) FILTER (WHERE t.{table.key[0]} IS NOT NULL AND {same}) "
-                f"FROM {stage} s LEFT JOIN {name} t ON {on}"
-            ).fetchone()
+            # An order's lines come as a whole: they are added with a new order (or one
+            # stored without lines), never one by one beside lines already stored.
+            on = ("t.source = s.source AND t.order_id = s.order_id" if name == "order_lines"
+                  else _on(table))
             con.execute(
-                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM {stage} s "
+                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM stage_{name} s "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"
             )
-            summary.tables[name] = TableCounts(
-                staged=staged, added=staged - present, already_present=identical,
-                changed=present - identical,
-            )
-            if present - identical:
+            summary.tables[name] = c = counts[name]
+            if c.changed:
                 summary.notes.append(
-                    f"{present - identical} {name} rows have a key already in the workspace "
+                    f"{c.changed} {name} rows have a key already in the workspace "
                     "with different values; the workspace keeps its version"
                 )
+        con.execute("DROP TABLE IF EXISTS _line_orders")
 
     def _log(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
         con.execute(
@@ -255,6 +262,126 @@ class Workspace:
             [summary.import_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
              json.dumps(summary.to_dict(), default=str)],
         )
+
+
+def _on(table: schema.Table) -> str:
+    return " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+
+
+def _same(table: schema.Table, c: str) -> str:
+    """SQL: the stored (``t``) and staged (``s``) values of column ``c`` agree."""
+    if table.column(c).type == "DOUBLE":
+        # Money sums differ in the last bit with summation order; that is not a change.
+        return (f"(t.{c} IS NOT DISTINCT FROM s.{c} OR coalesce(abs(t.{c} - s.{c}) <= "
+                f"1e-9 * greatest(1, abs(t.{c})), false))")
+    return f"t.{c} IS NOT DISTINCT FROM s.{c}"
+
+
+def _compare(con: duckdb.DuckDBPyConnection, table: schema.Table) -> TableCounts:
+    """How many staged rows of ``table`` are new, stored alike, or stored with other values."""
+    same = " AND ".join(_same(table, c) for c in table.column_names)
+    k = table.key[-1]
+    staged, present, identical = con.execute(
+        f"SELECT count(*), count(t.{k}), count(*) FILTER (WHERE t.{k} IS NOT NULL AND {same}) "
+        f"FROM stage_{table.name} s LEFT JOIN {table.name} t ON {_on(table)}").fetchone()
+    return TableCounts(staged=staged, added=staged - present, already_present=identical,
+                       changed=present - identical)
+
+
+_FIX_SOURCE = (
+    "if this file is another store or data set, import it under a source of its own "
+    "(--source {suggest}); if it is a newer export of the same store, import it into a new "
+    "workspace: aovlab never overwrites what it has imported")
+
+
+def _suggested_source(files: list[str]) -> str:
+    stem = Path(files[0]).name.split(".")[0] if files else "other"
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40]
+    return slug or "other"
+
+
+def _collision(con: duckdb.DuckDBPyConnection, table: schema.Table, counts: TableCounts,
+               summary: ImportSummary) -> InputError:
+    """The error for staged rows whose key is stored with other values, naming the first."""
+    cols = [c for c in table.column_names if c not in table.key]
+    flags = ", ".join(f"NOT ({_same(table, c)})" for c in cols)
+    shown = ", ".join(f"s.{k}" for k in table.key if k != "source")
+    row = con.execute(
+        f"SELECT s._file, s._row, concat_ws('/', {shown}), {flags} "
+        f"FROM stage_{table.name} s JOIN {table.name} t ON {_on(table)} "
+        f"WHERE {' OR '.join(f'NOT ({_same(table, c)})' for c in cols)} "
+        "ORDER BY 1, 2 LIMIT 1").fetchone()
+    col = next(c for c, differs in zip(cols, row[3:], strict=True) if differs)
+    here, there = con.execute(
+        f"SELECT CAST(s.{col} AS VARCHAR), CAST(t.{col} AS VARCHAR) "
+        f"FROM stage_{table.name} s JOIN {table.name} t ON {_on(table)} "
+        "WHERE s._file = ? AND s._row = ? LIMIT 1", [row[0], row[1]]).fetchone()
+    what = {"orders": "order", "order_lines": "order line"}.get(table.name, f"{table.name} row")
+    return InputError(
+        f"{what} {row[2]!r} of source {summary.source!r} is already in the workspace with "
+        f"other values ({col}: {there} there, {here} here; {counts.changed:,} of this import's "
+        f"{counts.staged:,} {table.name} rows collide like this); nothing was imported",
+        Location(row[0], row[1], col, here),
+        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
+
+
+#: An order's line, without its position: two exports of one order may list its lines in
+#: another order (UCI Online Retail and Online Retail II, for the 9 days both cover).
+_LINE_CONTENT = ("hash(line_type, product_id, name, category, round(quantity, 6), "
+                 "round(unit_price, 6), round(unit_cost, 6), round(line_discount, 6))")
+
+
+def _compare_lines(con: duckdb.DuckDBPyConnection) -> TableCounts:
+    """Staged lines compared order by order with the stored ones, as a multiset of line
+    contents (count and a sum of hashes): an order's lines are already present when the
+    stored order has the same lines in any order, and differ when it has others."""
+    fingerprint = (f"count(*) AS n, sum(CAST({_LINE_CONTENT} AS HUGEINT)) AS h")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _line_orders AS "
+        f"WITH s AS (SELECT source, order_id, {fingerprint}, min(_file) AS _file, "
+        "  arg_min(_row, _file) AS _row FROM stage_order_lines GROUP BY ALL), "
+        f"t AS (SELECT source, order_id, {fingerprint} FROM order_lines "
+        "  SEMI JOIN s USING (source, order_id) GROUP BY ALL) "
+        "SELECT s.*, t.n AS stored_n, t.n = s.n AND t.h = s.h AS same "
+        "FROM s LEFT JOIN t USING (source, order_id)")
+    staged, present, identical = con.execute(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE stored_n IS NOT NULL), 0), "
+        "coalesce(sum(n) FILTER (WHERE same), 0) FROM _line_orders").fetchone()
+    return TableCounts(staged=int(staged), added=int(staged - present),
+                       already_present=int(identical), changed=int(present - identical))
+
+
+def _lines_collision(con: duckdb.DuckDBPyConnection, counts: TableCounts,
+                     summary: ImportSummary) -> InputError:
+    row = con.execute(
+        "SELECT _file, _row, order_id, stored_n, n FROM _line_orders WHERE NOT same "
+        "ORDER BY _file, _row LIMIT 1").fetchone()
+    return InputError(
+        f"order {row[2]!r} of source {summary.source!r} is already in the workspace with "
+        f"other lines ({row[3]} there, {row[4]} here, not the same; {counts.changed:,} of this "
+        f"import's {counts.staged:,} order lines collide like this); nothing was imported",
+        Location(row[0], row[1], "order_id", row[2]),
+        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
+
+
+def _refuse_lines_joining_stored_orders(con: duckdb.DuckDBPyConnection,
+                                        summary: ImportSummary) -> None:
+    """Refuse lines for an order that this import brings again but that is stored without
+    lines: they would join an order that was imported without them."""
+    row = con.execute(
+        "SELECT l._file, l._row, l.order_id, l.n FROM _line_orders l "
+        "WHERE l.stored_n IS NULL "
+        "AND EXISTS (SELECT 1 FROM stage_orders s WHERE s.source = l.source "
+        "  AND s.order_id = l.order_id) "
+        "AND EXISTS (SELECT 1 FROM orders t WHERE t.source = l.source "
+        "  AND t.order_id = l.order_id) "
+        "ORDER BY 1, 2 LIMIT 1").fetchone()
+    if row:
+        raise InputError(
+            f"order {row[2]!r} of source {summary.source!r} is already in the workspace, "
+            f"imported without the {row[3]} line(s) this file brings; nothing was imported",
+            Location(row[0], row[1], "order_id", row[2]),
+            fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
 
 
 def _open_error(path: str, exc: duckdb.Error) -> WorkspaceError:

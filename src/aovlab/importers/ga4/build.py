@@ -144,7 +144,7 @@ def _emit_lines(ctx: StagingContext) -> None:
 def _emit_orders(ctx: StagingContext) -> None:
     ctx.emit(
         "orders", """
-        SELECT f._file, p._row, p.transaction_id AS order_id, 'ga4' AS source,
+        SELECT f._file, p._row, p.transaction_id AS order_id,
                coalesce(p.user_id, p.user_pseudo_id) AS customer_id,
                timezone('UTC', make_timestamp(p.ts)) AS created_at,
                p.event_date AS order_date,

@@ -14,8 +14,9 @@ Columns read (every other column is ignored): ``Name``, ``Subtotal``, ``Total`` 
 
 Mapping rules (also in docs/importers.md, section "shopify"):
 
-* ``order_id`` = ``Name`` (``#1001``), or ``order_prefix + Name`` when the option is given
-  (two stores numbering from ``#1001`` need different prefixes to share a workspace);
+* ``order_id`` = ``Name`` (``#1001``), unique per source: two stores numbering from
+  ``#1001`` share a workspace under two ``--source`` names (a second store imported under
+  the first one's source collides, and is refused);
   ``source`` = ``shopify``. The order's values come from its first row (lowest row number).
 * ``created_at`` = ``Created at`` as an instant (Shopify writes an offset:
   ``2025-05-11 09:55:16 -0400``); ``order_date`` = the local date as written. Times without an
@@ -92,9 +93,6 @@ class ShopifyOptions:
     timezone: str | None = option(
         "Store time zone for timestamps written without an offset (IANA name).")
     currency: str | None = option("Currency for files without a currency column (ISO code).")
-    order_prefix: str = option(
-        "Prefix for order ids (shopify), so two stores numbering from #1001 can share a "
-        "workspace.", "")
 
 
 @register
@@ -145,7 +143,7 @@ class Shopify(Importer):
     def build(self, ctx: StagingContext, files: list[ExportFile], opts: ShopifyOptions) -> None:
         currency = self._currency(opts, [f.path for f in files])
         for f in files:
-            build(ctx.con, f, currency=currency, order_prefix=opts.order_prefix)
+            build(ctx.con, f, currency=currency)
         ctx.execute("CREATE OR REPLACE TEMP TABLE raw_shopify_all AS "
                     + " UNION ALL BY NAME ".join(f"SELECT * FROM {f.raw}_orders" for f in files))
         ctx.emit("orders", "raw_shopify_all")

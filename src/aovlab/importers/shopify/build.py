@@ -42,8 +42,7 @@ def classify(con: duckdb.DuckDBPyConnection, f: ExportFile, store_mode: str) -> 
                 "the export or correct the amounts")
 
 
-def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None,
-          order_prefix: str) -> None:
+def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None) -> None:
     """``…_orders`` and ``…_lines`` of one file, in canonical columns (+ helpers)."""
     raw = f.raw
     status = """CASE
@@ -53,7 +52,6 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
         WHEN lower(o.financial) = 'refunded' THEN 'refunded'
         ELSE 'placed' END"""
     customer = "md5(lower(o.email))" if f.has_email else "CAST(NULL AS VARCHAR)"
-    prefix = f"{sql_str(order_prefix)} || " if order_prefix else ""
     billing = "coalesce(o.bill_country, o.bill_region, o.bill_city) IS NOT NULL"
     if f.has_lines:
         units_join = (f"LEFT JOIN (SELECT name, sum(li_qty) AS units FROM {raw}_t "
@@ -64,7 +62,7 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {raw}_orders AS
-        SELECT o._file, o._row, {prefix}o.name AS order_id, 'shopify' AS source,
+        SELECT o._file, o._row, o.name AS order_id,
                {customer} AS customer_id, o.created_at, o.order_date,
                lower(o.source) AS channel,
                upper(coalesce(o.bill_country, o.ship_country)) AS country,
@@ -87,7 +85,7 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {raw}_lines AS
-            SELECT _file, _row, {prefix}name AS order_id,
+            SELECT _file, _row, name AS order_id,
                    CAST(row_number() OVER (PARTITION BY name ORDER BY _row) AS INTEGER)
                        AS line_no,
                    'product' AS line_type, coalesce(li_sku, li_name) AS product_id,

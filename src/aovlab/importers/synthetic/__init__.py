@@ -66,12 +66,13 @@ class Synthetic(Importer):
 
     def build(self, ctx: StagingContext, found: _Found, opts: SyntheticOptions) -> None:
         prefix = len(str(found.root)) + 1  # _file relative to the folder: orders/00003.parquet
-        order_cols = ", ".join("'synthetic' AS source" if c == "source" else c
-                               for c in schema.ORDERS.column_names)
+        def stored(t: schema.Table) -> str:  # the files hold every column but the source
+            return ", ".join(c for c in t.column_names if c != "source")
+
         for table, files, cols in (
-                ("orders", found.orders, order_cols),
-                ("order_lines", found.lines, ", ".join(schema.ORDER_LINES.column_names)),
-                ("products", found.products, ", ".join(schema.PRODUCTS.column_names))):
+                ("orders", found.orders, stored(schema.ORDERS)),
+                ("order_lines", found.lines, stored(schema.ORDER_LINES)),
+                ("products", found.products, stored(schema.PRODUCTS))):
             if not files:
                 continue
             ctx.progress(f"reading {table}")
@@ -87,6 +88,7 @@ def import_synthetic(
     path_dir: str | Path,
     *,
     lines: bool = True,
+    source: str | None = None,
     progress: ProgressFn = no_progress,
 ) -> ImportSummary:
     """Import a store written by :func:`write_orders` (atomic and idempotent)."""
@@ -96,4 +98,4 @@ def import_synthetic(
     def stage(ctx: StagingContext) -> None:
         importer.stage(ctx, [str(path_dir)], opts)
 
-    return workspace.run_import("synthetic", [str(path_dir)], stage, progress)
+    return workspace.run_import("synthetic", [str(path_dir)], stage, progress, source)
