@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.stats import mstats
 
 from aovlab import Workspace, import_frame
 
@@ -87,13 +88,13 @@ def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         v = g.value
-        lo, hi = v.quantile(trim), v.quantile(1 - trim)
         known = g[g.customer_id.notna()]
         per_c = known.groupby("customer_id").size()
         row = dict(zip(keys, key, strict=True))
         row.update(
             orders=len(g), revenue=v.sum(), aov=v.mean(), median=v.median(),
-            trimmed_aov=v[(v >= lo) & (v <= hi)].mean(), winsorized_aov=v.clip(lo, hi).mean(),
+            trimmed_aov=stats.trim_mean(v, trim),
+            winsorized_aov=np.asarray(mstats.winsorize(v.to_numpy(), limits=(trim, trim))).mean(),
             p90=v.quantile(0.9), min_value=v.min(), max_value=v.max(),
             units_per_order=g.units.sum() / len(g), avg_unit_price=v.sum() / g.units.sum(),
             customers=known.customer_id.nunique(),

@@ -250,3 +250,27 @@ def test_outlier_fence_when_most_orders_share_one_value(values):
     expected = int((v > q3 + 3 * spread).sum()) if spread > 0 else 0
     assert h.outlier_orders == expected < int((v > 20).sum())
     assert h.notes
+
+
+@pytest.mark.parametrize("values", [
+    [20.0] * 80 + [10.0] * 10 + [50.0] * 10,  # ties at both cuts: keep 90, as SciPy
+    [float(v) for v in range(1, 20)],  # n = 19: ⌊0.95⌋ = 0 orders cut, not 2
+    [5.0, 7.0, 7.0, 7.0, 7.0, 7.0, 9.0, 1000.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0,
+     7.0, 7.0, 7.0, 3.0, 2.0, 7.0],  # n = 22: one cut from each end
+])
+def test_trimmed_and_winsorized_aov_cut_floor_n_trim_orders_as_scipy(values, engine_name):
+    """scipy.stats.trim_mean and mstats.winsorize cut ⌊n·trim⌋ orders from each end; the
+    quantile range kept 99 of 100 orders here (ties at the cut) and cut small n too much."""
+    from scipy import stats as st
+    from scipy.stats import mstats
+
+    ws = Workspace(":memory:")
+    import_frame(ws, pd.DataFrame({"order_id": [f"o{i:03d}" for i in range(len(values))],
+                                   "created_at": ["2024-01-01 10:00"] * len(values),
+                                   "total": values}), currency="EUR")
+    eng = engine_for(ws, engine_name)
+    for trim in (0.05, 0.1, 0.25):
+        row = kpis(ws, definition="total", trim=trim, engine=eng).table.iloc[0]
+        assert row.trimmed_aov == pytest.approx(st.trim_mean(values, trim), rel=1e-12)
+        wins = np.asarray(mstats.winsorize(np.array(values), limits=(trim, trim))).mean()
+        assert row.winsorized_aov == pytest.approx(wins, rel=1e-12)

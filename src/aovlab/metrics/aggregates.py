@@ -64,39 +64,47 @@ def unit_stats(f, keys: Sequence[str], stats: type):
     return _group(per, keys).aggregate(**aggregates(per, stats))
 
 
-def trimmed_stats(f, keys: Sequence[str], cuts):
-    """Mean of orders inside [lo, hi] per group, and the sum with values clipped to it.
+def trimmed_stats(f, keys: Sequence[str], trim: float):
+    """Per group, the sums of the trimmed and winsorized means as SciPy defines them.
 
-    ``cuts`` holds ``keys`` plus ``lo``/``hi`` (the trim quantiles, taken from
-    :func:`order_stats` so that no second sort is needed).
+    ``k = ⌊n·trim⌋`` orders are cut from each end of the group's sorted values
+    (``scipy.stats.trim_mean``), or replaced by the nearest value kept
+    (``scipy.stats.mstats.winsorize``): ties at a cut are split by rank, so 80 orders at
+    one price keep exactly n − 2k of them. ``n·trim`` is computed in double precision, as
+    SciPy does, so both agree on every n. A rank within the group is a window, on every
+    engine.
     """
-    j = f.cross_join(cuts) if not keys else f.join(cuts, list(keys))
-    inside = (j.value >= j.lo) & (j.value <= j.hi)
-    clipped = ibis.greatest(j.lo, ibis.least(j.hi, j.value))
-    return _group(j, keys).aggregate(
-        trimmed_sum=j.value.sum(where=inside), trimmed_n=j.count(where=inside),
-        winsor_sum=clipped.sum())
+    group = list(keys) or None
+    ranked = f.mutate(
+        _r=ibis.row_number().over(ibis.window(group_by=group, order_by=f.value)),
+        _k=(f.count().over(ibis.window(group_by=group)) * trim).floor().cast("int64"),
+        _n=f.count().over(ibis.window(group_by=group)))
+    kept = (ranked._r >= ranked._k) & (ranked._r < ranked._n - ranked._k)
+    per = _group(ranked, keys).aggregate(
+        trimmed_sum=ranked.value.sum(where=kept), trimmed_n=ranked.count(where=kept),
+        _lo=ranked.value.max(where=ranked._r == ranked._k),
+        _hi=ranked.value.max(where=ranked._r == ranked._n - 1 - ranked._k),
+        _cut=ranked._k.max())
+    return per.mutate(winsor_sum=per.trimmed_sum + per._cut * (per._lo + per._hi)).drop(
+        "_lo", "_hi", "_cut")
 
 
 def kpi_stats(f, keys: Sequence[str], orders: type, customers: type,
               quantiles: Sequence[float], trim: float):
     """Order, customer-unit and trimmed statistics per group, in one expression.
 
-    The order facts are shared by the three aggregates (one scan, one window), and the trim
-    cut points come from the same quantile list as the percentiles. Returns the expression
-    and the sorted quantile list its ``quantiles`` column follows.
+    The order facts are shared by the three aggregates. Returns the expression and the
+    sorted quantile list its ``quantiles`` column follows.
     """
     keys = list(keys)
-    qs = sorted(set(quantiles) | ({trim, 1 - trim} if trim > 0 else set()))
+    qs = sorted(set(quantiles))
     main = order_stats(f, keys, orders, qs)
     units = unit_stats(f, keys, customers)
     # Left join: a group of guest orders only has no known-customer units.
     out = (main.left_join(units, keys).drop(*(f"{k}_right" for k in keys)) if keys
            else main.cross_join(units))
     if trim > 0:
-        cuts = main.select(*keys, lo=main.quantiles[qs.index(trim)],
-                           hi=main.quantiles[qs.index(1 - trim)])
-        trimmed = trimmed_stats(f, keys, cuts)
+        trimmed = trimmed_stats(f, keys, trim)
         out = out.join(trimmed, keys) if keys else out.cross_join(trimmed)
     return out, qs
 

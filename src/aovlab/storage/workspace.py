@@ -313,7 +313,8 @@ def _collision(con: duckdb.DuckDBPyConnection, table: schema.Table, counts: Tabl
         "ORDER BY 1, 2 LIMIT 1").fetchone()
     col = next(c for c, differs in zip(cols, row[3:], strict=True) if differs)
     here, there = con.execute(
-        f"SELECT CAST(s.{col} AS VARCHAR), CAST(t.{col} AS VARCHAR) "
+        f"SELECT coalesce(CAST(s.{col} AS VARCHAR), '(empty)'), "
+        f"coalesce(CAST(t.{col} AS VARCHAR), '(empty)') "
         f"FROM stage_{table.name} s JOIN {table.name} t ON {_on(table)} "
         "WHERE s._file = ? AND s._row = ? LIMIT 1", [row[0], row[1]]).fetchone()
     what = {"orders": "order", "order_lines": "order line"}.get(table.name, f"{table.name} row")
