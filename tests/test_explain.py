@@ -70,17 +70,21 @@ def test_shapley3_is_exact():
     assert shapley3((5.0, 5.0), b, c)[0] == 0
 
 
-def test_funnel_split_with_traffic():
+def test_funnel_split_with_traffic(engine_name):
     ws = workspace_with(two_period_store())
     ws.con.execute("INSERT INTO traffic VALUES ('ga4','2024-01-15','web','(not set)',"
                    "'(not set)',200,150,NULL,NULL,NULL,NULL), ('ga4','2024-02-15','web',"
                    "'(not set)','(not set)',"
                    "100,90,NULL,NULL,NULL,NULL)")
-    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29")
-    funnel = x.factors[x.factors.identity == "funnel"]
-    assert funnel.effect.sum() == pytest.approx(300 - 350)
-    assert funnel.set_index("component").loc["conversion rate", "base"] == pytest.approx(4 / 200)
-    assert check_additivity(x)
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29",
+                engine=engine_for(ws, engine_name))
+    funnel = x.factors[x.factors.identity == "funnel"].set_index("component")
+    # revenue 350 -> 300: sessions 200 -> 100, conversion 4/200 -> 4/100, AOV 87.5 -> 75
+    assert funnel.effect.sum() == pytest.approx(300 - 350, abs=1e-9)
+    assert funnel.loc["sessions", ["base", "compare"]].tolist() == [200, 100]
+    assert funnel.loc["conversion rate", ["base", "compare"]].tolist() == pytest.approx(
+        [4 / 200, 4 / 100])
+    assert funnel.loc["aov", ["base", "compare"]].tolist() == pytest.approx([87.5, 75.0])
 
 
 def test_errors():
@@ -91,3 +95,52 @@ def test_errors():
         explain(ws, "2024-01-31:2024-01-01", "2024-02-01:2024-02-29")
     with pytest.raises(NoDataError):
         explain(ws, "2023-01-01:2023-01-31", "2024-02-01:2024-02-29")
+
+
+def _guest_store(base: list[float], compare: list[float]):
+    """One order per customer: the AOV interval is the interval of a mean."""
+    import aovlab
+
+    rows = [{"order_id": f"a{i}", "customer_id": f"ca{i}", "created_at": "2024-01-10 10:00",
+             "total": v} for i, v in enumerate(base)]
+    rows += [{"order_id": f"b{i}", "customer_id": f"cb{i}", "created_at": "2024-02-10 10:00",
+              "total": v} for i, v in enumerate(compare)]
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, pd.DataFrame(rows), currency="EUR")
+    return ws
+
+
+@pytest.mark.parametrize(("base", "compare", "beyond"), [
+    ([10.0, 12, 9, 11, 10, 13, 8, 12], [30.0, 28, 33, 31, 29, 35, 30, 27], True),
+    ([10.0, 12, 9, 11, 10, 13, 8, 12], [11.0, 9, 12, 10, 13, 9, 10, 11, 12], False),
+])
+def test_explain_says_whether_the_change_is_beyond_noise(base, compare, beyond, engine_name):
+    """With one order per customer the interval of the change is Welch's interval of a
+    difference of means (scipy.stats.ttest_ind, equal_var=False)."""
+    from scipy import stats as st
+
+    ws = _guest_store(base, compare)
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29", definition="total",
+                engine=engine_for(ws, engine_name))
+    ci = st.ttest_ind(compare, base, equal_var=False).confidence_interval(0.95)
+    assert (x.meta["change_ci_low"], x.meta["change_ci_high"]) == pytest.approx(
+        (ci.low, ci.high), rel=1e-9)
+    assert x.beyond_noise is beyond and x.to_dict()["headline"]["beyond_noise"] is beyond
+
+
+def test_explain_gives_no_verdict_below_the_minimum_of_units():
+    ws = _guest_store([10.0, 20.0], [30.0, 40.0, 50.0, 60.0, 70.0])
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29", definition="total")
+    assert x.beyond_noise is None and x.change == pytest.approx(35.0)
+
+
+def test_explain_notes_say_exactly_what_is_missing():
+    ws = _guest_store([10.0, 12, 9, 11, 10], [30.0, 28, 33, 31, 29])
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29")
+    assert any(n.startswith("no order has units") for n in x.notes), x.notes
+    assert any(n.startswith("the workspace has no traffic") for n in x.notes), x.notes
+    ws.con.execute("INSERT INTO traffic VALUES ('ga4','2024-01-15','web','(not set)',"
+                   "'(not set)',200,150,NULL,NULL,NULL,NULL)")
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29")
+    assert "no sessions in the compare period 2024-02-01..2024-02-29: no sessions × " \
+           "conversion × AOV split" in x.notes, x.notes

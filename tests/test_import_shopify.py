@@ -155,9 +155,19 @@ def test_au_reference_sums(austore):
     assert ws.count("customers") == 0  # no e-mail column: every order is a guest's
     net, total, tax = _q(ws, "SELECT sum(gross_sales - discounts), sum(total), sum(tax) "
                              "FROM orders")[0]
-    assert _cents(net) == _sum(rows, "Subtotal") == Decimal("53823.55")
+    assert _sum(rows, "Subtotal") == Decimal("53823.55")  # GST included
     assert _cents(total) == _sum(rows, "Total") == Decimal("68141.45")
-    assert tax == 0  # GST is inside the prices, never on top
+    # GST is inside the prices: Shopify's gross sales exclude it, and it is the tax
+    assert _cents(tax) == _sum(rows, "Taxes")
+    # On orders taxed in full at 10% (Taxes = Total / 11; others hold GST-free goods) the
+    # merchandise without GST is Subtotal / 1.1, to the cent Taxes is rounded to
+    full = {r["Name"]: float(r["Subtotal"]) for r in rows
+            if abs(float(r["Taxes"]) - float(r["Total"]) / 11) <= 0.005}
+    assert len(full) > 900
+    for name, n in _q(ws, "SELECT order_id, gross_sales - discounts FROM orders"):
+        if name in full:
+            assert n == pytest.approx(full[name] / 1.1, abs=0.011), name
+    assert round(net / 1057, 2) == 46.38  # Shopify's AOV; 50.92 with the GST left in
     assert dict(_q(ws, "SELECT status, count(*) FROM orders GROUP BY ALL")) == {"placed": 1057}
     assert _q(ws, "SELECT DISTINCT currency, country FROM orders") == [("AUD", "AU")]
     assert round(total / 1057, 2) == 64.47  # AOV as PROVENANCE.md states it
@@ -173,7 +183,7 @@ def test_au_reference_sums(austore):
     # no shipping and no GST at all
     assert summary.notes[0].startswith("1039 orders have prices that include tax")
     assert summary.notes[1].startswith("17 orders have a waived or discounted shipping")
-    assert _q(ws, "SELECT count(*) FROM orders WHERE total = gross_sales - discounts")[0][0] == 21
+    assert _q(ws, "SELECT count(*) FROM orders WHERE shipping = 0")[0][0] == 21
 
 
 def test_au_hand_checked_orders(austore):
@@ -182,12 +192,15 @@ def test_au_hand_checked_orders(austore):
     row = _q(ws, "SELECT gross_sales, discounts, shipping, tax, returns, total, created_at, "
                  "order_date, country, currency, customer_id, status, channel "
                  "FROM orders WHERE order_id = '#1030'")[0]
-    assert row[:6] == (88.88, 0, 11.75, 0, 0, 100.63)
+    # GST 9.15 split over goods and shipping in proportion: 88.88 and 11.75 times 1 − 9.15 /
+    # 100.63 (Shopify reports both without the tax): 80.80 and 10.68
+    assert row[:6] == pytest.approx((88.88 / 1.1, 0, 11.75 / 1.1, 9.15, 0, 100.63), abs=0.005)
     assert row[6] == datetime(2014, 11, 25, 3, 45, 53, tzinfo=UTC)
     assert row[7:] == (date(2014, 11, 25), "AU", "AUD", None, "placed", None)
-    # #1409: Subtotal 17.95, Shipping 8, Taxes 1.63, Total 17.95 — shipping waived
+    # #1409: Subtotal 17.95, Shipping 8, Taxes 1.63, Total 17.95 — shipping waived, so the
+    # GST is all in the goods
     assert _q(ws, "SELECT gross_sales, shipping, tax, total FROM orders "
-                  "WHERE order_id = '#1409'") == [(17.95, 0.0, 0.0, 17.95)]
+                  "WHERE order_id = '#1409'") == [(pytest.approx(16.32), 0.0, 1.63, 17.95)]
     # a late-evening order: the local date as written, not the UTC date
     # (#1009, 2014-09-19 09:53:32 +1000 is 2014-09-18 23:53:32 UTC)
     assert _q(ws, "SELECT order_date, created_at FROM orders WHERE order_id = '#1009'") == [
@@ -242,8 +255,8 @@ def test_two_stores_share_a_workspace_under_their_own_sources():
     assert s.orders_added == 19 and s.lines_added == 40 and ws.count("orders") == 1076
     # every line sits on its own store's order: none on the AU store's (which has no lines)
     assert _q(ws, "SELECT source, count(*) FROM order_lines GROUP BY 1") == [("devstore", 40)]
-    assert _q(ws, "SELECT gross_sales, currency FROM orders "
-                  "WHERE source = 'au-store' AND order_id = '#1005'") == [(76.9, "AUD")]
+    assert _q(ws, "SELECT total, currency FROM orders "
+                  "WHERE source = 'au-store' AND order_id = '#1005'") == [(91.9, "AUD")]
     # per-store AOV: the source is a dimension and a filter
     k = aovlab.kpis(ws, by=["source"]).table.set_index("source")
     assert k.loc["au-store", "orders"] == 1057 and k.loc["devstore", "currency"] == "EUR"
@@ -337,7 +350,11 @@ def test_mapping_rules(tmp_path):
     assert o["#1005"]["status"] == "test"  # tag "Test"
     assert (o["#1006"]["status"], o["#1006"]["returns"], o["#1006"]["channel"]) == (
         "placed", 5, "pos")  # "testing" is not the tag "test"; partial refund stays placed
-    assert (o["#1007"]["shipping"], o["#1007"]["tax"], o["#1007"]["total"]) == (10, 0, 65)
+    # included tax 5 of 65: goods and shipping without it are 55 and 10 times 12/13
+    assert (o["#1007"]["gross_sales"], o["#1007"]["shipping"], o["#1007"]["tax"],
+            o["#1007"]["total"]) == pytest.approx((660 / 13, 120 / 13, 5, 65))
+    assert _q(ws, "SELECT unit_price FROM order_lines WHERE order_id = '#1007'") == [
+        (pytest.approx(660 / 13),)]
     assert (o["#1008"]["shipping"], o["#1008"]["tax"], o["#1008"]["total"]) == (0, 5, 55)
     assert (o["#1009"]["shipping"], o["#1009"]["tax"], o["#1009"]["total"]) == (0, 5, 60)
     assert o["#1009"]["status"] == "placed"
@@ -390,7 +407,7 @@ def test_orders_only_export_and_currency_option(tmp_path):
     ws = Workspace(":memory:")
     import_files(ws, path, "shopify", currency="EUR")  # fills the blank only
     assert _q(ws, "SELECT order_id, currency, tax, units FROM orders ORDER BY 1") == [
-        ("#7", "GBP", 1.0, None), ("#8", "EUR", 0.0, None)]
+        ("#7", "GBP", 1.0, None), ("#8", "EUR", 1.0, None)]  # on top; included
     assert "order_lines" not in import_files(ws, path, "shopify", currency="EUR").tables
 
 

@@ -64,8 +64,8 @@ def test_hand_computed_values(tiny_ws, engine_name):
 
 @pytest.mark.parametrize("definition,expected", [
     ("gross", 820.0), ("net", 760.0), ("net_of_returns", 730.0), ("total", 785.0)])
-def test_definitions(tiny_ws, definition, expected):
-    res = kpis(tiny_ws, definition=definition)
+def test_definitions(tiny_ws, definition, expected, engine_name):
+    res = kpis(tiny_ws, definition=definition, engine=engine_for(tiny_ws, engine_name))
     k, k_meta = res.table, res.meta
     assert k.revenue.iloc[0] == pytest.approx(expected)
     assert k.definition.iloc[0] == definition
@@ -88,8 +88,8 @@ def test_matches_pandas_reference(tiny_ws, engine_name, by, period):
                                    rtol=1e-9, equal_nan=True, err_msg=col)
 
 
-def test_period_over_period(tiny_ws):
-    k = kpis(tiny_ws, period="month").table
+def test_period_over_period(tiny_ws, engine_name):
+    k = kpis(tiny_ws, period="month", engine=engine_for(tiny_ws, engine_name)).table
     jan, feb = k.iloc[0], k.iloc[1]
     assert str(jan.period) == "2024-01-01" and str(feb.period) == "2024-02-01"
     assert math.isnan(jan.aov_pop_pct)
@@ -99,7 +99,7 @@ def test_period_over_period(tiny_ws):
     assert math.isnan(feb.aov_yoy_pct)  # no February 2023
 
 
-def test_year_over_year():
+def test_year_over_year(engine_name):
     df = tiny_orders()
     later = df.copy()
     later["order_id"] = later.order_id + "-2025"
@@ -107,19 +107,20 @@ def test_year_over_year():
     later["gross_sales"] = later.gross_sales * 2
     later["total"] = later.gross_sales - later.discounts + later.shipping
     ws = workspace_with(pd.concat([df, later]))
-    k = kpis(ws, period="month").table
+    k = kpis(ws, period="month", engine=engine_for(ws, engine_name)).table
     jan25 = k[k.period.astype(str) == "2025-01-01"].iloc[0]
     jan24 = k[k.period.astype(str) == "2024-01-01"].iloc[0]
     assert jan25.revenue_yoy_pct == pytest.approx(jan25.revenue / jan24.revenue - 1)
     assert jan25.aov_yoy_change == pytest.approx(jan25.aov - jan24.aov)
 
 
-def test_filters_and_statuses(tiny_ws):
-    web = kpis(tiny_ws, filters={"channel": "web"}).table
+def test_filters_and_statuses(tiny_ws, engine_name):
+    eng = engine_for(tiny_ws, engine_name)
+    web = kpis(tiny_ws, filters={"channel": "web"}, engine=eng).table
     assert web.orders.iloc[0] == 4  # o1 o2 o6 o8
-    with_test = kpis(tiny_ws, statuses=["placed", "refunded", "test"]).table
+    with_test = kpis(tiny_ws, statuses=["placed", "refunded", "test"], engine=eng).table
     assert with_test.orders.iloc[0] == 8
-    dated = kpis(tiny_ws, start="2024-02-01", end="2024-02-28").table
+    dated = kpis(tiny_ws, start="2024-02-01", end="2024-02-28", engine=eng).table
     assert dated.orders.iloc[0] == 3
 
 
@@ -136,15 +137,16 @@ def test_errors(tiny_ws):
         kpis(tiny_ws, start="2024-03-01", end="2024-01-01")
 
 
-def test_mixed_currencies_are_never_summed():
+def test_mixed_currencies_are_never_summed(engine_name):
     df = tiny_orders()
     df.loc[df.order_id == "o2", "currency"] = "USD"
     ws = workspace_with(df)
+    eng = engine_for(ws, engine_name)
     with pytest.raises(CurrencyMixError):
-        kpis(ws)
-    by_cur = kpis(ws, by=["currency"]).table
+        kpis(ws, engine=eng)
+    by_cur = kpis(ws, by=["currency"], engine=eng).table
     assert set(by_cur.currency) == {"EUR", "USD"}
-    assert kpis(ws, currency="usd").table.orders.iloc[0] == 1
+    assert kpis(ws, currency="usd", engine=eng).table.orders.iloc[0] == 1
 
 
 def test_histogram_flags_outliers(engine_name):
@@ -179,10 +181,32 @@ def test_traffic_conversion_and_rpv(engine_name):
     k = kpis(ws, by=["channel"], engine=engine_for(ws, engine_name)).table
     web = k[k.channel == "web"].iloc[0]
     assert web.sessions == 150
-    assert web.conversion_rate == pytest.approx(4 / 150)
+    assert web.orders_per_session == pytest.approx(4 / 150)
     assert web.revenue_per_visitor == pytest.approx(280 / 120)
+    # this traffic records sessions only: no funnel step, no session conversion rate
+    assert math.isnan(web.view_item_sessions) and math.isnan(web.session_conversion_rate)
     # grouping by a dimension traffic does not have: no conversion columns
-    assert "conversion_rate" not in kpis(ws, by=["customer_type"]).table.columns
+    assert "orders_per_session" not in kpis(ws, by=["customer_type"]).table.columns
+
+
+def test_the_ga4_funnel_and_session_conversion_rate(engine_name):
+    """GA4's session conversion rate on 2020-11-18 of the sample: 49 sessions with a
+    purchase / 4,133 sessions = 1.19%, beside orders / sessions; each step's sessions."""
+    from tests.conftest import shared_file
+
+    import aovlab
+
+    ws = Workspace(":memory:")
+    aovlab.import_files(ws, shared_file("ga4_sample", "events_20201118.parquet"), "ga4")
+    day = kpis(ws, period="day", engine=engine_for(ws, engine_name)).table.iloc[0]
+    assert (day.sessions, day.purchase_sessions) == (4133, 49)
+    assert round(day.session_conversion_rate * 100, 2) == 1.19
+    assert day.orders_per_session == pytest.approx(day.orders / 4133)
+    steps = [day.view_item_sessions, day.add_to_cart_sessions, day.begin_checkout_sessions,
+             day.purchase_sessions]
+    assert steps == sorted(steps, reverse=True) and steps[0] < 4133
+    assert day.add_to_cart_rate == pytest.approx(steps[1] / steps[0])
+    assert day.purchase_rate == pytest.approx(steps[3] / steps[2])
 
 
 def test_category_is_each_orders_largest_product_category(engine_name):
@@ -274,3 +298,56 @@ def test_trimmed_and_winsorized_aov_cut_floor_n_trim_orders_as_scipy(values, eng
         assert row.trimmed_aov == pytest.approx(st.trim_mean(values, trim), rel=1e-12)
         wins = np.asarray(mstats.winsorize(np.array(values), limits=(trim, trim))).mean()
         assert row.winsorized_aov == pytest.approx(wins, rel=1e-12)
+
+
+def _monthly_store():
+    """Orders on the 10th of every month from 2016-01 to 2017-03, one more each month, plus
+    one on 2017-03-20: the data runs from 2016-01-10 to 2017-03-20, so January 2016 and
+    March 2017 are partial."""
+    rows, n = [], 0
+    for m in range(15):
+        y, mo = 2016 + m // 12, m % 12 + 1
+        for i in range(m + 1):
+            rows.append({"order_id": f"o{n}", "customer_id": f"c{n}",
+                         "created_at": f"{y}-{mo:02d}-10 12:00", "total": 10.0 + m + i})
+            n += 1
+    rows.append({"order_id": f"o{n}", "customer_id": "c0", "created_at": "2017-03-20 12:00",
+                 "total": 99.0})
+    ws = Workspace(":memory:")
+    import_frame(ws, pd.DataFrame(rows), currency="EUR")
+    return ws
+
+
+def test_period_comparisons_do_not_depend_on_the_date_filter(engine_name):
+    """With --start 2017-01-01 January 2017 keeps its year-over-year and previous-month
+    changes: the periods compared with are read whatever the filter."""
+    ws = _monthly_store()
+    eng = engine_for(ws, engine_name)
+    whole = kpis(ws, period="month", engine=eng).table.set_index("period")
+    cut = kpis(ws, period="month", start="2017-01-01", engine=eng).table.set_index("period")
+    assert [str(p) for p in cut.index] == ["2017-01-01", "2017-02-01", "2017-03-01"]
+    for col in ("aov_pop_pct", "aov_yoy_pct", "aov_yoy_change", "orders_yoy_pct",
+                "revenue_pop_pct"):
+        assert cut[col].tolist() == pytest.approx(whole[col].loc[cut.index].tolist())
+    jan = cut.iloc[0]
+    # January 2016: one order of 10; January 2017: 13 orders of 22..34 (AOV 28)
+    assert jan.aov_yoy_change == pytest.approx(28.0 - 10.0)
+    assert jan.orders_pop_pct == pytest.approx(13 / 12 - 1)
+
+
+def test_partial_periods_are_flagged_and_their_changes_marked(engine_name):
+    ws = _monthly_store()
+    eng = engine_for(ws, engine_name)
+    t = kpis(ws, period="month", engine=eng).table.set_index("period")
+    assert t.partial.sum() == 2 and bool(t.partial.iloc[0]) and bool(t.partial.iloc[-1])
+    assert bool(t.pop_partial.iloc[-1]) and bool(t.yoy_partial.iloc[-1])
+    assert bool(t.pop_partial.iloc[1]) and not t.pop_partial.iloc[2]  # Feb 2016 vs Jan 2016
+    assert bool(t.yoy_partial.iloc[12]) and not t.yoy_partial.iloc[13]  # vs Jan / Feb 2016
+    # a start in mid-January cuts January 2017 too, and February's change compares with it
+    cut = kpis(ws, period="month", start="2017-01-05", engine=eng)
+    ct = cut.table
+    assert ct.partial.tolist() == [True, False, True]
+    assert ct.pop_partial.tolist() == [True, True, True]
+    assert cut.meta["partial_periods"] == 2
+    assert (cut.meta["data_first_date"], cut.meta["data_last_date"]) == (
+        pd.Timestamp("2016-01-10").date(), pd.Timestamp("2017-03-20").date())

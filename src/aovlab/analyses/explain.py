@@ -35,6 +35,7 @@ from ..stats import (
     OrderStats,
     TrafficStats,
     aov_moments,
+    difference_ci,
     mix_rate,
     ratio,
     shapley2,
@@ -72,6 +73,12 @@ class Explanation(Result):
         return self.aov_compare - self.aov_base
 
     @property
+    def beyond_noise(self) -> bool | None:
+        """Does the interval of the change exclude 0? None when either period has too few
+        independent units for an interval."""
+        return self.meta["beyond_noise"]
+
+    @property
     def mix_effect(self) -> float:
         return float(self.segments["mix_effect"].sum())
 
@@ -87,6 +94,9 @@ class Explanation(Result):
         out["headline"] = {
             "aov_base": base, "aov_compare": self.aov_compare, "change": self.change,
             "change_pct": self.change / base if base else None,
+            "change_ci_low": self.meta["change_ci_low"],
+            "change_ci_high": self.meta["change_ci_high"],
+            "beyond_noise": self.meta["beyond_noise"],
             "mix_effect": self.mix_effect, "rate_effect": self.rate_effect,
             "dimension": self.dimension, "currency": self.currency,
             "base": [str(d) for d in self.base], "compare": [str(d) for d in self.compare]}
@@ -150,9 +160,16 @@ def explain(
         raise CurrencyMixError(f"the two periods are in different currencies {sorted(cur)}",
                                fix="choose one with --currency")
     a, b = st["base"]["order"], st["compare"]["order"]
+    change, lo, hi = difference_ci(aov_moments(a, st["base"]["units"]),
+                                   aov_moments(b, st["compare"]["units"]), level)
     notes: list[str] = []
     periods = pd.DataFrame([_period_row(tag, span[tag], st[tag], level) for tag in st])
-    factors = pd.DataFrame(_basket(a, b, notes) + _funnel(st, traffic_unit, a, b, notes),
+    if st["base"]["traffic"] is None and st["compare"]["traffic"] is None:
+        has_traffic = None  # a filter on a dimension the traffic table does not have
+    else:
+        has_traffic = bool(eng.execute(eng.table("traffic").count()))
+    factors = pd.DataFrame(_basket(a, b, notes) + _funnel(st, span, traffic_unit, a, b,
+                                                          has_traffic, notes),
                            columns=["identity", "component", "base", "compare", "effect"])
     return Explanation("explanation", {
         "segments": _segments(sel.by[0], st["base"]["segments"], st["compare"]["segments"]),
@@ -160,7 +177,9 @@ def explain(
         "definition": sel.definition.name, "formula": sel.definition.formula,
         "dimension": sel.by[0], "currency": cur.pop(), "base": span["base"],
         "compare": span["compare"], "aov_base": ratio(a.revenue, a.orders),
-        "aov_compare": ratio(b.revenue, b.orders), "statuses": list(sel.statuses),
+        "aov_compare": ratio(b.revenue, b.orders), "change_ci_low": lo, "change_ci_high": hi,
+        "beyond_noise": None if math.isnan(lo) else bool(lo > 0 or hi < 0), "level": level,
+        "statuses": list(sel.statuses),
         "engine": getattr(eng, "name", sel.engine_name), "selection": sel.describe()})
 
 
@@ -201,20 +220,35 @@ def _basket(a: OrderStats, b: OrderStats, notes: list[str]) -> list[tuple]:
         e_upo, e_apu = shapley2(upo[0], upo[1], apu[0], apu[1])
         rows += [("aov", "units per order", upo[0], upo[1], e_upo),
                  ("aov", "average unit price", apu[0], apu[1], e_apu)]
+    elif a.orders_with_units == 0 and b.orders_with_units == 0:
+        notes.append("no order has units (the source has no line quantities): no units × "
+                     "price split")
     else:
-        notes.append("units are missing on some orders: no units × price split")
+        missing = (a.orders - a.orders_with_units) + (b.orders - b.orders_with_units)
+        notes.append(f"{missing:,} of the {a.orders + b.orders:,} orders have no units: no "
+                     "units × price split")
     e_n, e_aov = shapley2(a.orders, b.orders, aov[0], aov[1])
     return rows + [("revenue", "orders", a.orders, b.orders, e_n),
                    ("revenue", "aov", aov[0], aov[1], e_aov)]
 
 
-def _funnel(st: dict, unit: str, a: OrderStats, b: OrderStats, notes: list[str]) -> list[tuple]:
+def _funnel(st: dict, span: dict, unit: str, a: OrderStats, b: OrderStats,
+            has_traffic: bool | None, notes: list[str]) -> list[tuple]:
     """Revenue = traffic × conversion rate × AOV, when both periods have traffic."""
     ta, tb = st["base"]["traffic"], st["compare"]["traffic"]
     visits = [getattr(t, unit) if t is not None and t.traffic_rows else math.nan
               for t in (ta, tb)]
     if not all(v > 0 for v in visits):  # NaN compares False
-        notes.append("no traffic for one of the periods: no traffic × conversion × AOV split")
+        if has_traffic is None:
+            why = "the traffic table is not split by the --where dimension"
+        elif not has_traffic:
+            why = "the workspace has no traffic (import GA4 or a traffic table)"
+        else:
+            empty = [f"the {tag} period {span[tag][0]}..{span[tag][1]}"
+                     for tag, v in zip(("base", "compare"), visits, strict=True)
+                     if not v > 0]
+            why = f"no {unit} in {' or '.join(empty)}"
+        notes.append(f"{why}: no {unit} × conversion × AOV split")
         return []
     va, vb = visits
     aov = (a.revenue / a.orders, b.revenue / b.orders)

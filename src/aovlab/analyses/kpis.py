@@ -16,20 +16,21 @@ import pandas as pd
 from .. import metrics
 from ..engines import connect
 from ..errors import DefinitionError
-from ..query import Selection, SelectionOptions, require_one_currency, require_orders
+from ..query import (
+    STEP,
+    YEAR,
+    Selection,
+    SelectionOptions,
+    period_floor,
+    period_last,
+    require_one_currency,
+    require_orders,
+)
 from ..stats import CustomerStats, Distribution, OrderStats, TrafficStats, order_kpis, ratio
 from ..stats.kpi import traffic_kpis
 from .result import Result
 
 DEFAULT_PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
-# A year earlier, per period: weeks and days step back a whole number of weeks so that
-# Mondays compare with Mondays.
-_STEP = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
-         "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
-         "year": pd.DateOffset(years=1)}
-_YEAR = {"day": pd.DateOffset(days=364), "week": pd.DateOffset(weeks=52),
-         "month": pd.DateOffset(years=1), "quarter": pd.DateOffset(years=1),
-         "year": pd.DateOffset(years=1)}
 
 
 class KpiResult(Result):
@@ -70,15 +71,16 @@ def kpis(
     rows = metrics.rows(eng.execute(expr))
     require_orders(sum(int(r["orders"] or 0) for r in rows))
     require_one_currency(max(int(r["currencies"]) for r in rows), sel)
-    traffic_expr = metrics.traffic_stats(eng, sel, TrafficStats)
-    traffic = None
-    if traffic_expr is not None:
-        traffic = {_key(r, keys): TrafficStats.from_row(r)
-                   for r in metrics.rows(eng.execute(traffic_expr))}
-
-    out = pd.DataFrame([_row(r, keys, sel, qs, pct, level, trim, traffic) for r in rows])
+    out = _table(eng, sel, rows, qs, pct, level, trim)
+    data = metrics.rows(eng.execute(metrics.data_range(eng, sel)))[0]
     if sel.period:
-        out = _add_deltas(out, list(sel.by), sel.period)
+        # The periods a comparison looks back to are read whatever the date filter: with
+        # --start 2017-01-01, January 2017 still has its year-over-year change.
+        before = _lookback(eng, sel, pct, level, trim)
+        shown = out.assign(_shown=True)
+        both = shown if before.empty else pd.concat([before, shown], ignore_index=True)
+        out = _add_deltas(both, list(sel.by), sel.period, _edges(sel, data))
+        out = out[out.pop("_shown").eq(True)]
     out = out.sort_values(keys).reset_index(drop=True) if keys else out
     currencies = sorted(set(map(str, out["currency"])))
     return KpiResult("kpis", {"kpis": out}, meta={
@@ -87,8 +89,56 @@ def kpis(
         "currency": currencies[0] if len(currencies) == 1 else currencies,
         "statuses": list(sel.statuses), "period": sel.period, "by": list(sel.by),
         "start": sel.start, "end": sel.end, "first_date": _date_edge(rows, min),
-        "last_date": _date_edge(rows, max), "engine": getattr(eng, "name", sel.engine_name),
+        "last_date": _date_edge(rows, max), "data_first_date": _as_date(data["first_date"]),
+        "data_last_date": _as_date(data["last_date"]),
+        "partial_periods": int(out["partial"].sum()) if "partial" in out else 0,
+        "engine": getattr(eng, "name", sel.engine_name),
         "trim": trim, "level": level, "selection": sel.describe()})
+
+
+def _table(eng, sel: Selection, rows: list[Mapping[str, Any]], qs: list[float],
+           pct: list[float], level: float, trim: float) -> pd.DataFrame:
+    """The KPI rows of one query's statistics (with conversion where traffic covers them)."""
+    traffic_expr = metrics.traffic_stats(eng, sel, TrafficStats)
+    traffic = None
+    if traffic_expr is not None:
+        # None when the workspace has no traffic in the range: no columns of NaN then
+        traffic = {_key(r, sel.keys): TrafficStats.from_row(r)
+                   for r in metrics.rows(eng.execute(traffic_expr))} or None
+    return pd.DataFrame([_row(r, sel.keys, sel, qs, pct, level, trim, traffic) for r in rows])
+
+
+def _lookback(eng, sel: Selection, pct: list[float], level: float,
+              trim: float) -> pd.DataFrame:
+    """The whole periods before ``sel.start`` that its first year compares with (empty
+    without a start): a previous period and the same period a year earlier."""
+    if sel.start is None:
+        return pd.DataFrame()
+    first = period_floor(sel.start, sel.period)
+    since = (pd.Timestamp(first) - YEAR[sel.period] - STEP[sel.period]).date()
+    until = (pd.Timestamp(first) - pd.Timedelta(days=1)).date()
+    back = sel.with_(start=since, end=until)
+    facts = metrics.order_facts(eng, back)
+    expr, qs = metrics.kpi_stats(facts, back.keys, OrderStats, CustomerStats, pct, trim)
+    rows = [r for r in metrics.rows(eng.execute(expr)) if int(r["orders"] or 0) > 0]
+    if not rows:
+        return pd.DataFrame()
+    return _table(eng, back, rows, qs, pct, level, trim).assign(_shown=False)
+
+
+def _as_date(value: Any) -> Any:
+    return pd.Timestamp(value).date() if value is not None and not pd.isna(value) else None
+
+
+def _edges(sel: Selection, data: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The first and last day with data in the selection: the data's own first and last
+    order dates, narrowed by the date filter."""
+    lo, hi = _as_date(data["first_date"]), _as_date(data["last_date"])
+    if sel.start is not None and (lo is None or sel.start > lo):
+        lo = sel.start
+    if sel.end is not None and (hi is None or sel.end < hi):
+        hi = sel.end
+    return lo, hi
 
 
 def _date_edge(rows: list[Mapping[str, Any]], pick) -> Any:
@@ -119,14 +169,26 @@ def _row(r: Mapping[str, Any], keys: list[str], sel: Selection, qs: list[float],
     return row
 
 
-def _add_deltas(out: pd.DataFrame, by: list[str], period: str) -> pd.DataFrame:
-    """Change against the previous period and the same period a year earlier."""
-    base = out[["period", *by, "orders", "revenue", "aov"]].copy()
+def _add_deltas(out: pd.DataFrame, by: list[str], period: str,
+                edges: tuple[Any, Any]) -> pd.DataFrame:
+    """Change against the previous period and the same period a year earlier.
+
+    A period cut by the data's first or last day, or by the date filter, is ``partial``
+    (the demo's December 2011 has 9 days); a change with a partial period on either side
+    is flagged in ``pop_partial`` / ``yoy_partial`` (the CLI shows "partial" instead of a
+    percentage that compares 9 days with 31).
+    """
+    lo, hi = edges
+    starts = [pd.Timestamp(p).date() for p in out["period"]]
+    out = out.assign(partial=[bool((lo is not None and s < lo) or (
+        hi is not None and period_last(s, period) > hi)) for s in starts])
+    base = out[["period", *by, "orders", "revenue", "aov", "partial"]].copy()
     base["period"] = pd.to_datetime(base["period"])
     cur = out.copy()
     cur["_p"] = pd.to_datetime(cur["period"])
-    for tag, step in (("pop", _STEP[period]), ("yoy", _YEAR[period])):
-        prev = base.rename(columns={"orders": "_o", "revenue": "_r", "aov": "_a"})
+    for tag, step in (("pop", STEP[period]), ("yoy", YEAR[period])):
+        prev = base.rename(columns={"orders": "_o", "revenue": "_r", "aov": "_a",
+                                    "partial": "_part"})
         prev["_p"] = prev["period"] + step
         prev = prev.drop(columns="period")
         cur = cur.merge(prev, on=["_p", *by], how="left")
@@ -134,5 +196,6 @@ def _add_deltas(out: pd.DataFrame, by: list[str], period: str) -> pd.DataFrame:
         for col, short in (("aov", "_a"), ("revenue", "_r"), ("orders", "_o")):
             cur[f"{col}_{tag}_pct"] = [ratio(a - b, b) for a, b in zip(cur[col], cur[short],
                                                                         strict=True)]
-        cur = cur[[c for c in cur.columns if c not in ("_o", "_r", "_a")]]
+        cur[f"{tag}_partial"] = cur["partial"] | cur["_part"].eq(True)
+        cur = cur[[c for c in cur.columns if c not in ("_o", "_r", "_a", "_part")]]
     return cur.drop(columns="_p")

@@ -9,6 +9,7 @@ exit code 2. The ``import`` options are generated from the importers' option dat
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -44,8 +45,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Wide tables read better than wrapped ones when output goes to a log or a pipe.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Wide tables read better than wrapped ones when output goes to a log or a pipe (COLUMNS,
+# when set, still decides); in a terminal, its width.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 # Settings declared once, with their help text; every command reuses them.

@@ -15,8 +15,8 @@ from .aggregates import (
     trimmed_stats,
     unit_stats,
 )
-from .facts import TRUNCATE, main_category, order_facts, order_value, period_start
+from .facts import TRUNCATE, data_range, main_category, order_facts, order_value, period_start
 
-__all__ = ["PREDICATES", "TRUNCATE", "aggregates", "histogram_stats", "kpi_stats",
+__all__ = ["PREDICATES", "TRUNCATE", "aggregates", "data_range", "histogram_stats", "kpi_stats",
            "main_category", "order_facts", "order_stats", "order_value", "period_start",
            "rows", "traffic_stats", "trimmed_stats", "unit_stats"]

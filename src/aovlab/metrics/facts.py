@@ -88,6 +88,14 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     return f
 
 
+def data_range(engine, sel: Selection):
+    """The first and last order date of the workspace's orders with ``sel``'s statuses,
+    whatever the date filter: a period cut by them is partial."""
+    o = engine.table("orders")
+    o = o.filter(o.status.isin(list(sel.statuses)))
+    return o.aggregate(first_date=o.order_date.min(), last_date=o.order_date.max())
+
+
 def main_category(engine):
     """Each order's category: that of its product lines with the largest value."""
     lines = engine.table("order_lines")

@@ -1,5 +1,6 @@
 """The query layer: one validated :class:`Selection` per question, and the shared guards."""
 
+from .calendar import STEP, YEAR, period_floor, period_last
 from .selection import (
     DERIVED_DIMENSIONS,
     DIMENSIONS,
@@ -15,6 +16,7 @@ from .selection import (
     require_orders,
 )
 
-__all__ = ["DERIVED_DIMENSIONS", "DIMENSIONS", "ORDER_DIMENSIONS", "PERIODS",
-           "TRAFFIC_DIMENSIONS", "Selection", "SelectionOptions", "check_dimensions",
-           "parse_date", "parse_range", "require_one_currency", "require_orders"]
+__all__ = ["DERIVED_DIMENSIONS", "DIMENSIONS", "ORDER_DIMENSIONS", "PERIODS", "STEP",
+           "TRAFFIC_DIMENSIONS", "YEAR", "Selection", "SelectionOptions", "check_dimensions",
+           "parse_date", "parse_range", "period_floor", "period_last", "require_one_currency",
+           "require_orders"]

@@ -120,8 +120,9 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
         output = check_output(output, protect=protect, force=force)
     if fmt == "table":
         if output is None:
-            (console or Console()).print(rich_table(df, title, caption,
-                                                    transpose=len(df) == 1))
+            con = console or Console()
+            con.print(rich_table(df, title, caption, transpose=len(df) == 1,
+                                 width=con.width))
             return
         write_console(output, lambda c: c.print(rich_table(df, title, caption,
                                                             transpose=len(df) == 1)))

@@ -17,7 +17,8 @@ from ..stats import MIN_INTERVAL_UNITS
 #: Columns shown in the terminal for multi-row KPI tables (files get every column).
 KPI_TABLE_COLUMNS = ["orders", "revenue", "aov", "aov_ci_low", "aov_ci_high", "median",
                      "trimmed_aov", "units_per_order", "customers", "repeat_customer_rate",
-                     "conversion_rate", "aov_pop_pct", "aov_yoy_pct"]
+                     "session_conversion_rate", "orders_per_session", "aov_pop_pct",
+                     "aov_yoy_pct"]
 
 
 def _fmt(value: object, column: str) -> str:
@@ -30,7 +31,7 @@ def _fmt(value: object, column: str) -> str:
     if isinstance(value, float):
         if column.endswith(("_rate", "_share", "_pct", "coverage")) or column.startswith(
                 "share_") or column in (
-                "conversion_rate",):
+                "orders_per_session",):
             return f"{value * 100:,.1f}%"
         if abs(value) >= 1e12:
             return f"{value:.3e}"
@@ -41,31 +42,56 @@ def _fmt(value: object, column: str) -> str:
 
 
 def rich_table(df: pd.DataFrame, title: str | None = None, caption: str | None = None,
-               transpose: bool = False) -> Table:
+               transpose: bool = False, width: int | None = None) -> Table:
     """A Rich table; ``transpose`` shows one row per metric (for single-row results).
 
     Every cell, title and caption is plain text: values such as a channel named ``[/red]``
-    come from the user's data and must never be read as Rich markup.
+    come from the user's data and must never be read as Rich markup. Given the terminal's
+    ``width``, columns that do not fit are left out (the first one, the row's key, always
+    stays) and the caption says how many: a number split across two lines misreads.
     """
     plain_title = Text(title) if title is not None else None
-    plain_caption = Text(caption) if caption is not None else None
     if transpose and len(df) == 1:
-        t = Table(title=plain_title, caption=plain_caption, show_lines=False)
-        t.add_column("metric", style="bold")
-        t.add_column("value", justify="right")
+        t = Table(title=plain_title, caption=Text(caption) if caption else None,
+                  show_lines=False)
+        t.add_column("metric", style="bold", no_wrap=True)
+        t.add_column("value", justify="right", no_wrap=True)
         row = df.iloc[0]
         for col in df.columns:
             v = row[col]
             t.add_row(Text(str(col)), Text(_fmt(v.item() if hasattr(v, "item") else v, col)))
         return t
-    t = Table(title=plain_title, caption=plain_caption)
-    for col in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool
-        t.add_column(Text(str(col)), justify="right" if numeric else "left", overflow="fold")
-    for _, row in df.iterrows():
-        t.add_row(*(Text(_fmt(v.item() if hasattr(v, "item") else v, c))
-                    for c, v in row.items()))
+    cells = {c: [_fmt(v.item() if hasattr(v, "item") else v, c) for v in df[c]]
+             for c in df.columns}
+    shown = _fitting(df.columns, cells, width)
+    hidden = len(df.columns) - len(shown)
+    if hidden:
+        more = (f"{hidden} more column(s) do not fit this terminal: widen it, pick with "
+                "--columns, or write every column with -f csv/json/parquet")
+        caption = f"{caption}; {more}" if caption else more
+    t = Table(title=plain_title, caption=Text(caption) if caption else None)
+    for col in shown:
+        numeric = (pd.api.types.is_numeric_dtype(df[col]) and df[col].dtype != bool) or str(
+            col).endswith(("_pct", "_change"))
+        t.add_column(Text(str(col)), justify="right" if numeric else "left", no_wrap=numeric,
+                     overflow="ellipsis" if numeric else "fold")
+    for i in range(len(df)):
+        t.add_row(*(Text(cells[c][i]) for c in shown))
     return t
+
+
+def _fitting(columns, cells: dict[str, list[str]], width: int | None) -> list[str]:
+    """The columns, in order, that fit ``width`` (all of them when it is None)."""
+    if width is None:
+        return list(columns)
+    out, used = [], 4  # the table's outer border
+    for i, c in enumerate(columns):
+        need = max([len(str(c)), *map(len, cells[c])]) + 3  # padding and separator
+        if i and used + need > width:
+            continue  # later, narrower columns may still fit
+        out.append(c)
+        used += need
+    return out
 
 
 def kpi_columns(result: KpiResult, columns: list[str] | None, *, terminal: bool
@@ -74,21 +100,57 @@ def kpi_columns(result: KpiResult, columns: list[str] | None, *, terminal: bool
     set for a multi-row table shown in a terminal."""
     df = result.table
     keys = (["period"] if result.meta.get("period") else []) + list(result.meta.get("by", []))
+    flags = [c for c in ("pop_partial", "yoy_partial") if c in df.columns]
     if columns:
         unknown = [c for c in columns if c not in df.columns]
         if unknown:
             raise AovlabError(f"unknown column(s) {unknown}",
                               fix=f"choose from {', '.join(df.columns)}")
-        return df[list(dict.fromkeys(keys + columns))]
-    if terminal and len(df) > 1:
-        return df[keys + [c for c in KPI_TABLE_COLUMNS if c in df.columns]]
+        df = df[list(dict.fromkeys(keys + columns + (flags if terminal else [])))]
+    elif terminal and len(df) > 1:
+        df = df[keys + [c for c in KPI_TABLE_COLUMNS if c in df.columns] + flags]
+    if terminal:
+        df = _mark_partial(df, keep=set(columns or ()))
     return df
+
+
+def _mark_partial(df: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
+    """In the terminal, a change that involves a partial period reads "partial", not a
+    percentage comparing 9 days with 31 (files keep the numbers and the flags)."""
+    df = df.copy()
+    for tag in ("pop", "yoy"):
+        flag = f"{tag}_partial"
+        if flag not in df:
+            continue
+        marked = df[flag].fillna(False).astype(bool)
+        if flag not in keep:  # shown only when asked for by name
+            df = df.drop(columns=flag)
+        for col in [c for c in df.columns if c.endswith((f"_{tag}_pct", f"_{tag}_change"))]:
+            df[col] = [("partial" if m and not _missing(v) else v)
+                       for v, m in zip(df[col], marked, strict=True)]
+    return df
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def date_range(first: object, last: object) -> str:
+    """``orders 2010-12-01..2011-12-09``: the range every output names."""
+    if first is None or last is None:
+        return "no orders"
+    return f"orders {str(first)[:10]}..{str(last)[:10]}"
 
 
 def kpi_title(result: KpiResult) -> tuple[str, str | None]:
     m = result.meta
     cur = m.get("currency")
-    caption = f"currency {', '.join(cur) if isinstance(cur, list) else cur}" if cur else None
+    caption = date_range(m.get("first_date"), m.get("last_date"))
+    if cur:
+        caption += f"; currency {', '.join(cur) if isinstance(cur, list) else cur}"
+    if m.get("partial_periods"):
+        caption += (f"; {m['partial_periods']} partial period(s), cut by the data's first or "
+                    "last day or by --start/--end: their changes read 'partial'")
     t = result.table
     if "aov_units" in t and (t["aov_units"] < MIN_INTERVAL_UNITS).any():
         few = int((t["aov_units"] < MIN_INTERVAL_UNITS).sum())
@@ -112,6 +174,15 @@ def render_explanation(x: Explanation, console: Console, top: int = 10) -> None:
         f"[bold]{x.definition} AOV[/bold] {x.aov_base:,.2f} → {x.aov_compare:,.2f} "
         f"{x.currency} ({x.change:+,.2f}, {pct:+.1%}) from {x.base[0]}..{x.base[1]} to "
         f"{x.compare[0]}..{x.compare[1]}")
+    lo, hi = x.meta["change_ci_low"], x.meta["change_ci_high"]
+    level = x.meta.get("level", 0.95)
+    if x.beyond_noise is None:
+        noise = (f"too few independent units in a period (under {MIN_INTERVAL_UNITS}) to tell "
+                 "the change from noise")
+    else:
+        verdict = "beyond noise" if x.beyond_noise else "within noise (the interval holds 0)"
+        noise = f"{level:.0%} interval of the change {lo:+,.2f} .. {hi:+,.2f}: {verdict}"
+    console.print(Text(f"  {noise}"))
     console.print(f"  mix ({by} shares moved): {x.mix_effect:+,.2f}   "
                   f"rate (AOV within each {by} moved): {x.rate_effect:+,.2f}")
     console.print(rich_table(x.periods, title="Each period's AOV, with its 95% interval"))

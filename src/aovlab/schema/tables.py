@@ -150,10 +150,13 @@ ORDERS = Table(
         Column("country", "VARCHAR", True, "Customer or billing country."),
         Column("device", "VARCHAR", True, "Device category (desktop, mobile, tablet)."),
         Column("currency", "VARCHAR", False, "ISO 4217 code; currencies are never summed."),
-        Column("gross_sales", "DOUBLE", False, "Merchandise value before discounts.", "0"),
+        Column("gross_sales", "DOUBLE", False, "Merchandise value before discounts, without "
+               "tax.", "0"),
         Column("discounts", "DOUBLE", False, "Order and line discounts, positive.", "0"),
         Column("shipping", "DOUBLE", False, "Shipping charged to the customer.", "0"),
-        Column("tax", "DOUBLE", False, "Tax charged on top of prices (0 if included).", "0"),
+        Column("tax", "DOUBLE", False, "Tax on the order: charged on top, or contained in "
+               "prices, which gross_sales, discounts and shipping then exclude (as Shopify "
+               "reports them).", "0"),
         Column("returns", "DOUBLE", False, "Refunded amount, positive.", "0"),
         Column("total", "DOUBLE", False, "What the customer paid: net + shipping + tax + fees."),
         Column("cost", "DOUBLE", True, "Cost of goods sold; NULL when unknown."),

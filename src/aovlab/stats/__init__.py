@@ -7,7 +7,7 @@ KPI as a function of them, and :mod:`.decompose` the exact Shapley and mix/rate 
 
 from .decompose import MixRate, mix_rate, shapley2, shapley3
 from .kpi import aov_moments, order_kpis, percentile_name, ratio, traffic_kpis
-from .moments import MIN_INTERVAL_UNITS, Moments, RatioMoments
+from .moments import MIN_INTERVAL_UNITS, Moments, RatioMoments, difference_ci
 from .sufficient import (
     Agg,
     CustomerStats,
@@ -19,6 +19,7 @@ from .sufficient import (
 )
 
 __all__ = ["MIN_INTERVAL_UNITS", "Agg", "CustomerStats", "Distribution", "MixRate", "Moments",
-           "OrderStats", "RatioMoments", "Sufficient", "TrafficStats", "aov_moments", "mix_rate",
+           "OrderStats", "RatioMoments", "Sufficient", "TrafficStats", "aov_moments",
+           "difference_ci", "mix_rate",
            "order_kpis", "percentile_name", "ratio", "shapley2", "shapley3", "stat",
            "traffic_kpis"]

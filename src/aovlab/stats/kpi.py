@@ -72,12 +72,34 @@ def order_kpis(o: OrderStats, c: CustomerStats, d: Distribution, *, level: float
 
 
 def traffic_kpis(o: OrderStats, t: TrafficStats | None) -> dict[str, float]:
-    """Sessions, visitors, conversion and revenue per visitor/session (NaN without traffic)."""
+    """Sessions, the funnel (sessions reaching each step, and each step's rate from the one
+    before), conversion and revenue per visitor/session; NaN without traffic.
+
+    Two conversion rates, each named for what it divides: ``session_conversion_rate`` =
+    sessions with a purchase / sessions (GA4's session conversion rate) and
+    ``orders_per_session`` = orders / sessions (a session may place two orders, and orders
+    from other sources count where the traffic does not see them).
+    """
     if t is None or t.traffic_rows == 0:
-        sessions = visitors = math.nan
+        sessions = visitors = view = cart = checkout = bought = math.nan
     else:
         sessions, visitors = t.sessions, t.visitors
+        view, cart, checkout, bought = (
+            _known(t.view_item, t.view_item_rows), _known(t.add_to_cart, t.add_to_cart_rows),
+            _known(t.begin_checkout, t.begin_checkout_rows),
+            _known(t.purchase_sessions, t.purchase_rows))
     return {"sessions": sessions, "visitors": visitors,
-            "conversion_rate": ratio(o.orders, sessions),
+            "view_item_sessions": view, "add_to_cart_sessions": cart,
+            "begin_checkout_sessions": checkout, "purchase_sessions": bought,
+            "view_item_rate": ratio(view, sessions), "add_to_cart_rate": ratio(cart, view),
+            "begin_checkout_rate": ratio(checkout, cart),
+            "purchase_rate": ratio(bought, checkout),
+            "session_conversion_rate": ratio(bought, sessions),
+            "orders_per_session": ratio(o.orders, sessions),
             "revenue_per_visitor": ratio(o.revenue, visitors),
             "revenue_per_session": ratio(o.revenue, sessions)}
+
+
+def _known(total: float, rows: int) -> float:
+    """A funnel count, NaN when no traffic row records that step."""
+    return float(total) if rows else math.nan

@@ -134,6 +134,11 @@ class TrafficStats(Sufficient):
     add_to_cart: float = stat("sum", "add_to_cart")
     begin_checkout: float = stat("sum", "begin_checkout")
     purchase_sessions: float = stat("sum", "purchases")
+    # rows that record each funnel step (a traffic source may record sessions only)
+    view_item_rows: int = stat("count", "view_item")
+    add_to_cart_rows: int = stat("count", "add_to_cart")
+    begin_checkout_rows: int = stat("count", "begin_checkout")
+    purchase_rows: int = stat("count", "purchases")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ Mapping rules (also in docs/importers.md, section "shopify"):
   ``2025-05-11 09:55:16 -0400``); ``order_date`` = the local date as written. Times without an
   offset need ``timezone=`` (an IANA name).
 * Money: Shopify's ``Subtotal`` is after discounts, so ``gross_sales`` = Subtotal + Discount
-  Amount and ``discounts`` = Discount Amount (net = gross − discounts = Subtotal exactly);
+  Amount and ``discounts`` = Discount Amount (net = gross − discounts = Subtotal exactly,
+  when prices do not include tax — see below);
   ``returns`` = Refunded Amount; ``total`` = Total, exactly the file's; ``cost`` NULL.
 * Tax included or on top, per order. With rest = Total − Subtotal, duties = Duties (0 when
   absent) and a half-cent tolerance, an order charges tax **on top** when rest = Shipping +
@@ -30,7 +31,13 @@ Mapping rules (also in docs/importers.md, section "shopify"):
   **include** tax (e.g. Australian GST) when rest = Shipping + duties or rest = duties.
   An order that matches none of these takes the import's majority (on top when more orders
   with Taxes > 0 are on top than included; included otherwise). Then ``tax`` = Taxes +
-  duties on top, or duties alone when included, and ``shipping`` = rest − ``tax``, which is:
+  duties (on top or included alike), and ``shipping`` = what the customer paid for it
+  (rest − Taxes − duties on top, rest − duties included). Prices that include tax: Shopify
+  reports gross sales, discounts and shipping **without** the tax they contain, so
+  ``gross_sales``, ``discounts``, ``shipping`` and the lines' prices and discounts are
+  multiplied by 1 − Taxes / (Subtotal + shipping paid) — the export gives one Taxes figure
+  per order, split over goods and shipping in proportion, as one rate on the whole order
+  does (GST: Subtotal / 1.1). ``total`` stays the file's Total. The shipping paid is:
 
   1. / 2. Shipping (on top / included) — the usual case;
   3. / 4. less than Shipping (included / on top): the shipping charge was waived or

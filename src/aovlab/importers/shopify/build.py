@@ -29,6 +29,32 @@ def classify(con: duckdb.DuckDBPyConnection, f: ExportFile, store_mode: str) -> 
               FROM (SELECT *, {mode} AS _mode FROM {raw}_o))
         """
     )
+    # Prices that include tax: Shopify reports gross sales, discounts and shipping without
+    # the tax they contain, and the tax apart. The export gives one Taxes figure per order,
+    # split here over merchandise (Subtotal) and shipping in proportion to their amounts,
+    # as one rate on the whole order makes it (Australian GST: Subtotal / 11): both are
+    # multiplied by _ex_tax = 1 − Taxes / (Subtotal + Shipping paid).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {raw}_c AS
+        SELECT *, CASE WHEN _inc_tax > 0
+                       THEN greatest(1 - _inc_tax / (subtotal + _ship_paid), 0) ELSE 1 END
+                       AS _ex_tax
+        FROM (SELECT *, CASE WHEN _case IN (3, 4) THEN _after ELSE {ship} END AS _ship_paid,
+                        CASE WHEN _mode = 'inc' AND subtotal + (CASE WHEN _case IN (3, 4)
+                             THEN _after ELSE {ship} END) > 0 THEN {tax} ELSE 0 END AS _inc_tax
+              FROM {raw}_c)
+        """
+    )
+    over = con.execute(f"SELECT _file, _row, name, taxes, subtotal, _ship_paid FROM {raw}_c "
+                       f"WHERE _inc_tax > subtotal + _ship_paid + {EPS} "
+                       "ORDER BY _row LIMIT 1").fetchone()
+    if over:
+        raise InputError(
+            f"order {over[2]}: prices include tax, but Taxes {over[3]:g} exceed Subtotal "
+            f"{over[4]:g} + Shipping {over[5]:g}, the amounts that would contain it",
+            Location(over[0], over[1], "Taxes", f"{over[3]:g}"),
+            fix="check the export's Taxes, Subtotal and Shipping on that order")
     bad = con.execute(f"SELECT _file, _row, name, total, subtotal, duties FROM {raw}_c "
                       "WHERE _case = 6 ORDER BY _row LIMIT 1").fetchone()
     if bad:
@@ -71,13 +97,12 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
                CAST(NULL AS VARCHAR) AS device,
                coalesce(upper(o.currency), {sql_str(currency) if currency else 'NULL'})
                    AS currency,
-               o.subtotal + coalesce(o.discount, 0) AS gross_sales,
-               coalesce(o.discount, 0) AS discounts,
-               CASE WHEN o._case IN (3, 4) THEN o._after ELSE coalesce(o.shipping, 0) END
-                   AS shipping,
-               o._tax AS tax, coalesce(o.refunded, 0) AS returns, o.total,
+               (o.subtotal + coalesce(o.discount, 0)) * o._ex_tax AS gross_sales,
+               coalesce(o.discount, 0) * o._ex_tax AS discounts,
+               o._ship_paid * o._ex_tax AS shipping,
+               o._tax + o._inc_tax AS tax, coalesce(o.refunded, 0) AS returns, o.total,
                CAST(NULL AS DOUBLE) AS cost, {units} AS units, {status} AS status,
-               o.coupon, o._case
+               o.coupon, o._case, o._inc_tax > 0 AS _tax_included, o._ex_tax
         FROM {raw}_c o {units_join}
         """
     )
@@ -85,14 +110,17 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {raw}_lines AS
-            SELECT _file, _row, name AS order_id,
-                   CAST(row_number() OVER (PARTITION BY name ORDER BY _row) AS INTEGER)
+            SELECT t._file, t._row, t.name AS order_id,
+                   CAST(row_number() OVER (PARTITION BY t.name ORDER BY t._row) AS INTEGER)
                        AS line_no,
                    'product' AS line_type, coalesce(li_sku, li_name) AS product_id,
                    li_name AS name, CAST(NULL AS VARCHAR) AS category,
-                   li_qty AS quantity, li_price AS unit_price,
-                   CAST(NULL AS DOUBLE) AS unit_cost, coalesce(li_disc, 0) AS line_discount
-            FROM {raw}_t WHERE {LINE_ROW}
+                   li_qty AS quantity, li_price * o._ex_tax AS unit_price,
+                   CAST(NULL AS DOUBLE) AS unit_cost,
+                   coalesce(li_disc, 0) * o._ex_tax AS line_discount
+            FROM {raw}_t t JOIN (SELECT order_id, _ex_tax FROM {raw}_orders) o
+                ON o.order_id = t.name
+            WHERE {LINE_ROW}
             """
         )
 
@@ -101,7 +129,8 @@ def notes(con: duckdb.DuckDBPyConnection, summary) -> None:
     counts = dict(con.execute(
         "SELECT _case, count(*) FROM raw_shopify_all WHERE _case > 1 GROUP BY _case").fetchall())
     texts = {
-        2: "{} orders have prices that include tax (Total = Subtotal + Shipping): tax is 0",
+        2: "{} orders have prices that include tax (Total = Subtotal + Shipping): gross sales, "
+           "discounts and shipping exclude that tax, as Shopify reports them, and tax holds it",
         3: "{} orders have a waived or discounted shipping charge, prices including any tax: "
            "shipping is what Total shows was charged",
         4: "{} orders have tax on top and a waived or discounted shipping charge: shipping is "
