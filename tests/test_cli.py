@@ -134,7 +134,6 @@ def test_cli_reference_is_current():
     (["kpis", "--bogus"], "No such option: --bogus"),
     (["kpis", "-w", "ws.duckdb", "--trim", "abc"], "Invalid value for '--trim'"),
     (["import"], "Missing argument"),
-    (["explain", "-w", "ws.duckdb"], "Missing option '--base'"),
     (["nosuchcommand"], "No such command"),
 ])
 def test_usage_errors_print_usage_not_a_traceback(shop, args, needle):
@@ -142,6 +141,32 @@ def test_usage_errors_print_usage_not_a_traceback(shop, args, needle):
     assert res.returncode == 2, res.stderr
     assert needle in res.stderr and "Usage:" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_partial_periods_read_partial_in_the_terminal_and_keep_numbers_in_files(shop):
+    """The shop's orders run 2024-01-05..2024-02-10: both months are partial, so February's
+    change against January reads 'partial' (it compares 10 days with 27)."""
+    res = aovlab("kpis", "-w", "ws.duckdb", "-p", "month", "--columns", "orders,aov_pop_pct",
+                 cwd=shop)
+    assert res.returncode == 0, res.stderr
+    feb = next(line for line in res.stdout.splitlines() if "2024-02-01" in line)
+    assert "partial" in feb and "%" not in feb
+    assert "orders 2024-01-05..2024-02-10" in res.stdout
+    assert "2 partial period(s)" in res.stdout
+    res = aovlab("kpis", "-w", "ws.duckdb", "-p", "month", "-f", "csv", cwd=shop)
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert rows[1]["pop_partial"] == "True" and float(rows[1]["aov_pop_pct"]) != 0
+
+
+def test_explain_needs_its_periods_or_last(shop):
+    res = aovlab("explain", "-w", "ws.duckdb", cwd=shop)
+    assert res.returncode == 2 and "explain needs two periods" in res.stderr
+    assert "--last month" in res.stderr and "Traceback" not in res.stderr
+    res = aovlab("explain", "-w", "ws.duckdb", "--last", "month", "--vs", "week", cwd=shop)
+    assert res.returncode == 2 and "--vs 'week' is not a comparison" in res.stderr
 
 
 def test_output_never_overwrites_the_workspace(shop):

@@ -351,3 +351,28 @@ def test_partial_periods_are_flagged_and_their_changes_marked(engine_name):
     assert cut.meta["partial_periods"] == 2
     assert (cut.meta["data_first_date"], cut.meta["data_last_date"]) == (
         pd.Timestamp("2016-01-10").date(), pd.Timestamp("2017-03-20").date())
+
+
+def test_last_month_is_the_datas_last_whole_month(engine_name):
+    """--last month: relative to the data's last order (2017-03-20), not to today."""
+    from aovlab import explain
+
+    ws = _monthly_store()
+    eng = engine_for(ws, engine_name)
+    k = kpis(ws, last="month", engine=eng)
+    row = k.table.iloc[0]
+    assert len(k.table) == 1 and str(row.period) == "2017-02-01" and row.orders == 14
+    assert (k.meta["start"], k.meta["end"]) == (pd.Timestamp("2017-02-01").date(),
+                                                pd.Timestamp("2017-02-28").date())
+    assert row.orders_pop_pct == pytest.approx(14 / 13 - 1)  # January 2017, outside the range
+    assert row.orders_yoy_pct == pytest.approx(14 / 2 - 1)  # February 2016
+    x = explain(ws, last="month", vs="year", engine=eng)
+    assert (x.base, x.compare) == (
+        (pd.Timestamp("2016-02-01").date(), pd.Timestamp("2016-02-29").date()),
+        (pd.Timestamp("2017-02-01").date(), pd.Timestamp("2017-02-28").date()))
+    q = kpis(ws, last="quarter", engine=eng).table.iloc[0]
+    assert str(q.period) == "2016-10-01" and q.orders == 10 + 11 + 12
+    with pytest.raises(DefinitionError, match="--last 'fortnight'"):
+        kpis(ws, last="fortnight")
+    with pytest.raises(DefinitionError, match="not both"):
+        explain(ws, "2017-01-01:2017-01-31", "2017-02-01:2017-02-28", last="month")

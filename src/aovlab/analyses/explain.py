@@ -41,6 +41,7 @@ from ..stats import (
     shapley2,
     shapley3,
 )
+from .presets import last_span, versus
 from .result import Result
 
 
@@ -132,17 +133,23 @@ def _period_stats(eng, sel: Selection, tag: str) -> dict[str, Any]:
 
 def explain(
     source: Any,
-    base: tuple | str,
-    compare: tuple | str,
+    base: tuple | str | None = None,
+    compare: tuple | str | None = None,
     selection: Selection | None = None,
     /,
     *,
     traffic_unit: str = "sessions",
     level: float = 0.95,
+    last: str | None = None,
+    vs: str = "previous",
     **options: Unpack[SelectionOptions],
 ) -> Explanation:
     """Decompose the AOV change from ``base`` to ``compare`` (each ``(start, end)`` or
-    ``"START:END"``) across the selection's dimension (``by``, default channel)."""
+    ``"START:END"``) across the selection's dimension (``by``, default channel).
+
+    Or name the periods: ``last="month"`` compares the data's last whole month with the
+    one before (``vs="previous"``) or the same month a year earlier (``vs="year"``).
+    """
     if "by" not in options and not (selection is not None and selection.by):
         options["by"] = "channel"  # type: ignore[typeddict-item]
     sel = Selection.of(selection, **options)
@@ -151,8 +158,19 @@ def explain(
                               fix="pass one --by dimension, e.g. --by channel")
     if traffic_unit not in ("sessions", "visitors"):
         raise DefinitionError(f"traffic unit {traffic_unit!r}", fix="use sessions or visitors")
-    span = {"base": parse_range(base, "base"), "compare": parse_range(compare, "compare")}
     eng = connect(source, sel.engine)
+    if last is not None:
+        if base is not None or compare is not None:
+            raise DefinitionError("give the periods (--base/--compare) or --last, not both",
+                                  fix="drop --base and --compare, or --last")
+        latest = last_span(eng, sel, last)
+        span = {"base": versus(latest, last, vs), "compare": latest}
+    elif base is None or compare is None:
+        raise DefinitionError("explain needs two periods",
+                              fix="pass --base START:END and --compare START:END, or "
+                                  "--last month (with --vs previous or year)")
+    else:
+        span = {"base": parse_range(base, "base"), "compare": parse_range(compare, "compare")}
     st = {tag: _period_stats(eng, sel.with_(start=s, end=e, period=None), tag)
           for tag, (s, e) in span.items()}
     cur = {st[t]["currency"] for t in st}

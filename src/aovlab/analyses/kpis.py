@@ -28,6 +28,7 @@ from ..query import (
 )
 from ..stats import CustomerStats, Distribution, OrderStats, TrafficStats, order_kpis, ratio
 from ..stats.kpi import traffic_kpis
+from .presets import last_span
 from .result import Result
 
 DEFAULT_PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
@@ -45,6 +46,7 @@ def kpis(
     trim: float = 0.05,
     percentiles: Sequence[float] = DEFAULT_PERCENTILES,
     level: float = 0.95,
+    last: str | None = None,
     **options: Unpack[SelectionOptions],
 ) -> KpiResult:
     """AOV and companion KPIs, one row per period × ``by`` group.
@@ -54,8 +56,10 @@ def kpis(
     ``filters``, ``by``, ``period``, ``engine``). The definition is named in the
     ``definition`` column. AOV's interval is a delta-method interval for Σ value / Σ
     orders with customers as the independent units. ``trim`` sets the trimmed/winsorized
-    AOV's tails. Raises :class:`~aovlab.errors.CurrencyMixError` if a group mixes
-    currencies and :class:`~aovlab.errors.NoDataError` if nothing matches.
+    AOV's tails. ``last`` (``"week"``, ``"month"``, ``"quarter"``, ``"year"``) picks the
+    data's last whole such period, with its changes against the previous one and a year
+    earlier. Raises :class:`~aovlab.errors.CurrencyMixError` if a group mixes currencies
+    and :class:`~aovlab.errors.NoDataError` if nothing matches.
     """
     sel = Selection.of(selection, **options)
     if not 0 <= trim < 0.5:
@@ -64,6 +68,9 @@ def kpis(
     if any(not 0 <= p <= 1 for p in pct):
         raise DefinitionError("percentiles must be between 0 and 1", fix="use e.g. 0.9 for p90")
     eng = connect(source, sel.engine)
+    if last is not None:
+        start, end = last_span(eng, sel, last)
+        sel = sel.with_(start=start, end=end, period=sel.period or last)
     keys = sel.keys
 
     facts = metrics.order_facts(eng, sel)
@@ -79,7 +86,8 @@ def kpis(
         before = _lookback(eng, sel, pct, level, trim)
         shown = out.assign(_shown=True)
         both = shown if before.empty else pd.concat([before, shown], ignore_index=True)
-        out = _add_deltas(both, list(sel.by), sel.period, _edges(sel, data))
+        out = _add_deltas(both, list(sel.by), sel.period, _edges(sel, data),
+                          _edges(sel.with_(start=None, end=None), data))
         out = out[out.pop("_shown").eq(True)]
     out = out.sort_values(keys).reset_index(drop=True) if keys else out
     currencies = sorted(set(map(str, out["currency"])))
@@ -170,18 +178,23 @@ def _row(r: Mapping[str, Any], keys: list[str], sel: Selection, qs: list[float],
 
 
 def _add_deltas(out: pd.DataFrame, by: list[str], period: str,
-                edges: tuple[Any, Any]) -> pd.DataFrame:
+                edges: tuple[Any, Any], data_edges: tuple[Any, Any]) -> pd.DataFrame:
     """Change against the previous period and the same period a year earlier.
 
     A period cut by the data's first or last day, or by the date filter, is ``partial``
     (the demo's December 2011 has 9 days); a change with a partial period on either side
     is flagged in ``pop_partial`` / ``yoy_partial`` (the CLI shows "partial" instead of a
-    percentage that compares 9 days with 31).
+    percentage that compares 9 days with 31). The periods read only as a comparison base
+    (``_shown`` False) are whole unless the data cuts them: the filter does not apply.
     """
-    lo, hi = edges
+    def cut(s: Any, shown: bool) -> bool:
+        lo, hi = edges if shown else data_edges
+        return bool((lo is not None and s < lo) or (
+            hi is not None and period_last(s, period) > hi))
+
     starts = [pd.Timestamp(p).date() for p in out["period"]]
-    out = out.assign(partial=[bool((lo is not None and s < lo) or (
-        hi is not None and period_last(s, period) > hi)) for s in starts])
+    out = out.assign(partial=[cut(s, bool(shown)) for s, shown in zip(
+        starts, out["_shown"], strict=True)])
     base = out[["period", *by, "orders", "revenue", "aov", "partial"]].copy()
     base["period"] = pd.to_datetime(base["period"])
     cur = out.copy()

@@ -23,7 +23,7 @@ from .. import __version__
 from ..errors import AovlabError, is_interrupt
 from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import option_fields
-from ..query import DIMENSIONS, PERIODS, Selection
+from ..query import DIMENSIONS, PERIODS, VS, Selection
 from ..report import (
     FORMATS,
     check_output,
@@ -74,6 +74,12 @@ Output_ = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file instead of the terminal (never onto the "
                            "workspace; an existing file only with --force).")]
 Force_ = Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")]
+Last_ = Annotated[str | None, typer.Option(
+    "--last", help="The data's last whole week, month, quarter or year (relative to its last "
+                   "order date, not today).")]
+Vs_ = Annotated[str, typer.Option(
+    "--vs", help="Compare with the previous period or the same period a year earlier "
+                 "(previous, year).")]
 
 
 def _filters(where: list[str] | None) -> dict[str, str]:
@@ -241,6 +247,10 @@ def kpis(
     columns: Annotated[str | None, typer.Option(
         help="Comma-separated columns to show (default: a summary set in the terminal, all "
              "columns in files).")] = None,
+    last: Last_ = None,
+    vs: Annotated[str | None, typer.Option(
+        "--vs", help="With --last: show the change against the previous period or a year "
+                     "earlier (previous, year; default both).")] = None,
     engine: Engine_ = "duckdb",
     fmt: Format_ = "table",
     output: Output_ = None,
@@ -249,14 +259,23 @@ def kpis(
     """AOV, median, trimmed AOV, percentiles, customers, conversion and deltas."""
     from ..analyses import kpis as run
 
+    if vs is not None and vs not in VS:
+        raise AovlabError(f"--vs {vs!r} is not a comparison", fix="use previous or year")
+    if (start or end) and last:
+        raise AovlabError("give --start/--end or --last, not both", fix="drop one of them")
     sel = _selection(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, by=by, period=period, engine=engine)
     ws = _open(workspace)
     try:
-        result = run(ws, sel, trim=trim)
+        result = run(ws, sel, trim=trim, last=last)
     finally:
         ws.close()
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if wanted is None and vs is not None and fmt == "table":
+        tag = "pop" if vs == "previous" else "yoy"
+        wanted = ["orders", "revenue", "aov", "aov_ci_low", "aov_ci_high", "median",
+                  f"aov_{tag}_change", f"aov_{tag}_pct", f"orders_{tag}_pct",
+                  f"revenue_{tag}_pct"]
     df = kpi_columns(result, wanted, terminal=fmt == "table")
     title, caption = kpi_title(result)
     write(df, fmt, output, title=title, caption=caption,
@@ -299,8 +318,11 @@ def histogram(
 
 @app.command()
 def explain(
-    base: Annotated[str, typer.Option(help="Base period START:END, e.g. 2011-01-01:2011-03-31.")],
-    compare: Annotated[str, typer.Option(help="Period to compare, START:END.")],
+    base: Annotated[str | None, typer.Option(
+        help="Base period START:END, e.g. 2011-01-01:2011-03-31.")] = None,
+    compare: Annotated[str | None, typer.Option(help="Period to compare, START:END.")] = None,
+    last: Last_ = None,
+    vs: Vs_ = "previous",
     workspace: Workspace_ = Path("aovlab.duckdb"),
     by: Annotated[str, typer.Option(
         "--by", "-b", help=f"Dimension for mix vs rate: {', '.join(DIMENSIONS)}.")] = "channel",
@@ -321,7 +343,7 @@ def explain(
                      by=by, engine=engine)
     ws = _open(workspace)
     try:
-        x = run(ws, base, compare, sel)
+        x = run(ws, base, compare, sel, last=last, vs=vs)
     finally:
         ws.close()
     if fmt == "json":  # the whole explanation: headline, periods, segments, identities

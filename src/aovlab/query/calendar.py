@@ -33,3 +33,25 @@ def period_floor(d: date, period: str) -> date:
 def period_last(start: date, period: str) -> date:
     """The last day of the period that starts on ``start``."""
     return (pd.Timestamp(start) + STEP[period] - pd.Timedelta(days=1)).date()
+
+
+#: ``--last`` units and ``--vs`` comparisons.
+LAST_UNITS = ("week", "month", "quarter", "year")
+VS = ("previous", "year")
+
+
+def last_whole(data_last: date, unit: str) -> tuple[date, date]:
+    """The last whole ``unit`` of data ending on ``data_last``: its own period when
+    ``data_last`` closes it, else the one before (data to 2011-12-09: November 2011)."""
+    start = period_floor(data_last, unit)
+    if period_last(start, unit) != data_last:
+        start = (pd.Timestamp(start) - STEP[unit]).date()
+    return start, period_last(start, unit)
+
+
+def compared_with(span: tuple[date, date], unit: str, vs: str) -> tuple[date, date]:
+    """The period a ``unit``-long ``span`` is compared with: the ``previous`` one, or the
+    same one a ``year`` earlier (52 weeks back for a week, so Mondays meet Mondays)."""
+    back = STEP[unit] if vs == "previous" else YEAR[unit]
+    start = (pd.Timestamp(span[0]) - back).date()
+    return start, period_last(start, unit)
