@@ -122,10 +122,14 @@ def _open(path: Path, *, create: bool = False):
 def import_cmd(files: list[Path], fmt: str, workspace: Path, as_json: bool,
                source: str | None = None, **options: object) -> None:
     """Import orders into a workspace: atomic (all or nothing) and idempotent."""
-    from ..importers import import_files, resolve_format
+    from ..importers import choose_format, import_files, resolve_format
 
-    importer = resolve_format(fmt)
     given = {k: v for k, v in options.items() if v is not None}
+    fmt, why = choose_format(files, fmt, given)
+    importer = resolve_format(fmt)
+    if why is not None:
+        err.print(Text(f"format {importer.name}: recognised from the file ({why}); pass "
+                       "--format to choose another"))
     accepted = set(importer.Options.__dataclass_fields__)
     unknown = sorted(set(given) - accepted)
     if unknown:
@@ -189,9 +193,10 @@ def _import_signature() -> inspect.Signature:
     fixed = [
         inspect.Parameter("files", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[
             list[Path], typer.Argument(help="File(s) or folder to import.")]),
-        inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, default="generic",
+        inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, default="auto",
                           annotation=Annotated[str, typer.Option("--format", "-f", help=(
-                              "Source format: " + "; ".join(
+                              "Source format (default auto: recognised from the file's "
+                              "header; generic with --mapping): " + "; ".join(
                                   f"{i.name} ({i.help.rstrip('.')})"
                                   for i in IMPORT_FORMATS.values()) + "."))]),
         inspect.Parameter("workspace", inspect.Parameter.KEYWORD_ONLY,

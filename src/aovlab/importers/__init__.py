@@ -14,6 +14,7 @@ from pathlib import Path
 from ..storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_progress
 from . import cdnow, ga4, generic, olist, online_retail, shopify, synthetic  # noqa: F401 - register
 from .base import FORMATS, Importer, option_fields, register, resolve_format
+from .detect import detect_format
 from .frames import import_frame
 from .online_retail import bundled_online_retail
 
@@ -21,20 +22,36 @@ from .online_retail import bundled_online_retail
 for _name in ("generic", "shopify", "online_retail", "cdnow", "ga4", "olist", "synthetic"):
     FORMATS[_name] = FORMATS.pop(_name)
 
-__all__ = ["FORMATS", "Importer", "bundled_online_retail", "import_files", "import_frame",
-           "option_fields", "register", "resolve_format"]
+__all__ = ["FORMATS", "Importer", "bundled_online_retail", "choose_format", "detect_format",
+           "import_files", "import_frame", "option_fields", "register", "resolve_format"]
+
+
+def choose_format(paths: Sequence[str | Path], fmt: str = "auto",
+                  options: dict | None = None) -> tuple[str, str | None]:
+    """The format to import ``paths`` with, and why when it was recognised: ``fmt`` itself
+    unless it is ``auto``; with a generic ``mapping`` option, ``generic``; else the format
+    :func:`detect_format` recognises from the file's header."""
+    if fmt != "auto":
+        return fmt, None
+    if (options or {}).get("mapping") is not None:
+        return "generic", None
+    return detect_format(paths)
 
 
 def import_files(
     workspace: Workspace,
     paths: str | Path | Sequence[str | Path],
-    fmt: str = "generic",
+    fmt: str = "auto",
     *,
     source: str | None = None,
     progress: ProgressFn = no_progress,
     **options: object,
 ) -> ImportSummary:
     """Import ``paths`` in format ``fmt`` into ``workspace``, atomically and idempotently.
+
+    ``fmt="auto"`` (the default) recognises Shopify, UCI, GA4, Olist, CDNOW and synthetic
+    files from their header (:func:`detect_format`), and takes ``generic`` when a
+    ``mapping`` is given; the summary's first note says which format it chose and why.
 
     ``source`` is the namespace the rows are written under (the store or data set; by
     default the format's name, or the generic mapping's ``source``): keys are unique per
@@ -45,13 +62,17 @@ def import_files(
     ``generic``, ``timezone=`` for ``shopify``); unknown ones are refused. Returns what was
     imported, skipped and why.
     """
-    importer = resolve_format(fmt)
     if isinstance(paths, str | Path):
         paths = [paths]
     files = [str(p) for p in paths]
+    fmt, why = choose_format(files, fmt, options)
+    importer = resolve_format(fmt)
     opts = importer.options(options)
 
     def stage(ctx: StagingContext) -> None:
         importer.stage(ctx, files, opts)
 
-    return workspace.run_import(importer.name, files, stage, progress, source)
+    summary = workspace.run_import(importer.name, files, stage, progress, source)
+    if why is not None:
+        summary.notes.insert(0, f"format {importer.name}, recognised from the file: {why}")
+    return summary
