@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -159,6 +160,39 @@ def test_partial_periods_read_partial_in_the_terminal_and_keep_numbers_in_files(
 
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert rows[1]["pop_partial"] == "True" and float(rows[1]["aov_pop_pct"]) != 0
+
+
+def test_histogram_draws_bars_and_shares_the_librarys_bin_count(shop):
+    import inspect
+
+    from aovlab.analyses import histogram
+
+    res = aovlab("histogram", "-w", "ws.duckdb", "--bins", "4", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    rows = [line for line in res.stdout.splitlines() if "█" in line]
+    assert len(rows) >= 2 and max(line.count("█") for line in rows) == 30
+    assert "orders 2024-01-05..2024-02-10" in res.stdout
+    res = aovlab("histogram", "-w", "ws.duckdb", "-f", "csv", cwd=shop)
+    assert "█" not in res.stdout and "bar" not in res.stdout.splitlines()[0]
+    default = inspect.signature(histogram).parameters["bins"].default
+    assert f"[default: {default}]" in aovlab("histogram", "--help", cwd=shop).stdout
+
+
+def test_spark_keeps_its_log_out_of_the_terminal(shop, tmp_path):
+    """Spark's JVM start-up chatter (log4j, JDK and Hadoop warnings) goes to a log file."""
+    pytest.importorskip("pyspark")
+    env = {"COLUMNS": "200", "PATH": os.environ.get("PATH", ""),
+           "AOVLAB_LOG_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    for var in ("JAVA_HOME", "SPARK_HOME"):
+        if var in os.environ:
+            env[var] = os.environ[var]
+    res = subprocess.run([sys.executable, "-m", "aovlab.cli", "kpis", "-w", "ws.duckdb",
+                          "--engine", "spark"], cwd=shop, capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    for noise in ("WARN", "log4j", "WARNING", "setLogLevel"):
+        assert noise not in res.stderr, res.stderr
+    assert (tmp_path / "spark.log").exists()
 
 
 def test_explain_needs_its_periods_or_last(shop):

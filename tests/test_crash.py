@@ -115,10 +115,8 @@ def _fake_partial_replay(path: Path, csv: Path | None, *, keep_log: bool,
                                  recovery.next_rowids(con))
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                     [recovery.MARKER, marker.to_json()])
-        con.execute("INSERT INTO orders SELECT source, 'x' || order_id, customer_id, created_at, "
-                    "order_date, channel, country, device, currency, gross_sales, discounts, "
-                    "shipping, tax, returns, total, cost, units, status, coupon FROM orders "
-                    "LIMIT 2000")
+        con.execute("INSERT INTO orders SELECT source, 'x' || order_id, "
+                    "* EXCLUDE (source, order_id) FROM orders LIMIT 2000")
         if keep_log:
             added = {"orders": {"added": 2000 if not drop_rows else 2001}}
             con.execute("INSERT INTO imports VALUES (?, now(), 'generic', '[]', ?)",

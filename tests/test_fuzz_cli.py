@@ -26,18 +26,21 @@ HOSTILE = ["", " ", "-1", "0", "1", "3", "1e308", "-1e308", "nan", "inf", "10000
            "2024-01-01", "2024-13-45", "2262-04-12", "9999-12-31", "2024-01-01:2024-02-28",
            "2024-02-28:2024-01-01", ":", "channel", "country", "month", "week", "total",
            "net", "gross", "EUR", "USD", "placed", "cancelled", "country=France",
-           "channel=web", "=", "x" * 300, "\u00e9\u00e8\u4e2d", "\x00", "--", "-w"]
+           "channel=web", "=", "x" * 300, "\u00e9\u00e8\u4e2d", "\x00", "--", "-w",
+           "previous", "year", "quarter", "shop-b", "generic", "Shop B"]
 COMMANDS = {
     "kpis": ["--by", "--period", "--definition", "--start", "--end", "--currency",
              "--status", "--where", "--trim", "--columns", "--engine", "--format", "--output",
-             "--force"],
+             "--force", "--last", "--vs"],
     "histogram": ["--bins", "--fence", "--definition", "--start", "--end", "--currency",
                   "--status", "--where", "--engine", "--format", "--output", "--force"],
     "explain": ["--base", "--compare", "--by", "--definition", "--currency", "--status",
-                "--where", "--top", "--engine", "--format", "--output", "--force"],
+                "--where", "--top", "--engine", "--format", "--output", "--force", "--last",
+                "--vs"],
     "status": [],
     "definitions": [],
-    "import": ["--format", "--mapping", "--currency", "--timezone", "--json", "--lines"],
+    "import": ["--format", "--mapping", "--currency", "--timezone", "--json", "--lines",
+               "--source"],
     "bogus": [],
 }
 FLAGS = {"--force", "--json", "--lines"}
@@ -127,6 +130,15 @@ def test_any_command_line_ends_cleanly(place, data):
     assert code in (0, 2), (argv, code, text)
     if not (command == "import" and code == 0):
         assert _digest(ws) == before, (argv, text)
+    elif "-w" in argv:  # an import that succeeded holds every order of the file, once
+        import duckdb
+
+        with duckdb.connect(str(ws), read_only=True) as con:
+            sources = {r[0]: r[1] for r in con.execute(
+                "SELECT source, list(order_id ORDER BY order_id) FROM orders GROUP BY 1"
+            ).fetchall()}
+        assert any(sorted(tiny_orders().order_id) == ids for ids in sources.values()), (
+            argv, sources)
 
 
 def test_an_internal_error_is_one_line_a_log_and_exit_1(place, monkeypatch, tmp_path):

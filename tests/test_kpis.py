@@ -228,6 +228,13 @@ def test_category_is_each_orders_largest_product_category(engine_name):
     assert k.revenue.to_dict() == pytest.approx({"(not set)": 40.0, "book": 85.0, "toy": 50.0})
     only = kpis(ws, filters={"category": "book"}, engine=eng).table
     assert (only.orders.iloc[0], only.revenue.iloc[0]) == (2, pytest.approx(85.0))
+    # product: that of the order's largest line (A: A1's 30 beats A0's 20; B: B2's 60; C:
+    # C4's 15 beats C5's 5), each order once, so the groups add up to the total
+    p = kpis(ws, by=["product"], engine=eng).table.set_index("product")
+    assert p.orders.to_dict() == {"A1": 1, "B2": 1, "C4": 1, "D6": 1}
+    both = kpis(ws, by=["category", "product"], engine=eng).table
+    assert both.orders.sum() == 4 and set(zip(both.category, both["product"], strict=True)) \
+        == {("toy", "A1"), ("book", "B2"), ("book", "C4"), ("(not set)", "D6")}
 
 
 def test_small_groups_get_no_interval_and_large_ones_a_t_interval():
@@ -376,3 +383,28 @@ def test_last_month_is_the_datas_last_whole_month(engine_name):
         kpis(ws, last="fortnight")
     with pytest.raises(DefinitionError, match="not both"):
         explain(ws, "2017-01-01:2017-01-31", "2017-02-01:2017-02-28", last="month")
+
+
+def test_new_vs_returning_says_how_much_history_it_knows():
+    """A 2-day export calls most buyers new: the result says the history is short."""
+    ws = _monthly_store()
+    note = kpis(ws, start="2016-03-01").notes
+    assert len(note) == 1 and "starts on 2016-01-10 (51 day(s) before the selection)" in note[0]
+    assert kpis(ws, start="2017-02-01").notes == []  # over a year of history before it
+    ws2 = Workspace(":memory:")  # guests only: no customer types to qualify
+    import_frame(ws2, pd.DataFrame({"order_id": ["a"], "created_at": ["2024-01-01"],
+                                    "total": [5.0]}), currency="EUR")
+    assert kpis(ws2).notes == []
+
+
+def test_region_and_city_are_dimensions(engine_name):
+    ws = Workspace(":memory:")
+    import_frame(ws, pd.DataFrame({
+        "order_id": ["a", "b", "c"], "created_at": ["2024-01-01"] * 3,
+        "region": ["NSW", "NSW", None], "city": ["Sydney", "Newcastle", None],
+        "total": [10.0, 20.0, 60.0]}), currency="AUD")
+    eng = engine_for(ws, engine_name)
+    by = kpis(ws, by=["region"], engine=eng).table.set_index("region")
+    assert by.loc["NSW", "aov"] == 15.0 and by.loc["(not set)", "orders"] == 1
+    city = kpis(ws, filters={"city": "Sydney"}, engine=eng).table.iloc[0]
+    assert city.orders == 1 and city.aov == 10.0

@@ -7,6 +7,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class AovlabError(Exception):
@@ -86,3 +87,22 @@ def is_interrupt(exc: BaseException) -> bool:
     """
     return type(exc).__name__ == "InterruptException" or (
         isinstance(exc, RuntimeError) and str(exc).strip() == "Query interrupted")
+
+
+def log_folder() -> Path | None:
+    """Where aovlab writes its logs (internal errors, Spark's JVM output): ``AOVLAB_LOG_DIR``,
+    else ``~/.cache/aovlab``, else the temporary folder; None if none is writable."""
+    import os
+    import tempfile
+
+    for folder in (os.environ.get("AOVLAB_LOG_DIR"), Path.home() / ".cache" / "aovlab",
+                   tempfile.gettempdir()):
+        if not folder:
+            continue
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return Path(folder)
+    return None

@@ -61,7 +61,7 @@ def histogram(
     selection: Selection | None = None,
     /,
     *,
-    bins: int = 30,
+    bins: int = 20,
     fence_k: float = 3.0,
     **options: Unpack[SelectionOptions],
 ) -> Histogram:
@@ -75,7 +75,7 @@ def histogram(
     """
     if not isinstance(bins, int) or not 1 <= bins <= MAX_BINS:
         raise DefinitionError(f"bins {bins!r} must be a whole number from 1 to {MAX_BINS:,}",
-                              fix="use e.g. --bins 30")
+                              fix="use e.g. --bins 20")
     if not (isinstance(fence_k, int | float) and math.isfinite(fence_k) and fence_k >= 0):
         raise DefinitionError(
             f"fence {fence_k!r} must be a finite number of IQRs, 0 or more",

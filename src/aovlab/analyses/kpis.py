@@ -91,7 +91,7 @@ def kpis(
         out = out[out.pop("_shown").eq(True)]
     out = out.sort_values(keys).reset_index(drop=True) if keys else out
     currencies = sorted(set(map(str, out["currency"])))
-    return KpiResult("kpis", {"kpis": out}, meta={
+    return KpiResult("kpis", {"kpis": out}, notes=_history_note(sel, data, out), meta={
         "definition": sel.definition.name, "formula": sel.definition.formula,
         "label": sel.definition.label, "help": sel.definition.help,
         "currency": currencies[0] if len(currencies) == 1 else currencies,
@@ -132,6 +132,20 @@ def _lookback(eng, sel: Selection, pct: list[float], level: float,
     if not rows:
         return pd.DataFrame()
     return _table(eng, back, rows, qs, pct, level, trim).assign(_shown=False)
+
+
+def _history_note(sel: Selection, data: Mapping[str, Any], out: pd.DataFrame) -> list[str]:
+    """New vs returning knows only the workspace's history: say so when the selection
+    starts less than a year after it (a 2-day GA4 export calls most buyers new)."""
+    first = _as_date(data["first_date"])
+    if first is None or not (out["customers"] > 0).any():
+        return []
+    since = max(sel.start or first, first)
+    if (since - first).days >= 365:
+        return []
+    return [f"new vs returning knows only this workspace's history, which starts on {first} "
+            f"({(since - first).days} day(s) before the selection): a customer who bought "
+            "before then counts as new"]
 
 
 def _as_date(value: Any) -> Any:

@@ -20,13 +20,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.text import Text
 
 from .. import __version__
-from ..errors import AovlabError, is_interrupt
+from ..errors import AovlabError, is_interrupt, log_folder
 from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import option_fields
 from ..query import DIMENSIONS, PERIODS, VS, Selection
 from ..report import (
     FORMATS,
     check_output,
+    histogram_bars,
     histogram_title,
     kpi_columns,
     kpi_title,
@@ -285,6 +286,8 @@ def kpis(
     title, caption = kpi_title(result)
     write(df, fmt, output, title=title, caption=caption,
           console=console if output is None else None, protect=[workspace], force=force)
+    for note in result.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
 
 
 @app.command()
@@ -315,7 +318,8 @@ def histogram(
     finally:
         ws.close()
     title, caption = histogram_title(h)
-    write(h.table, fmt, output, title=title, caption=caption,
+    write(histogram_bars(h) if fmt == "table" else h.table, fmt, output, title=title,
+          caption=caption,
           console=console if output is None else None, protect=[workspace], force=force)
     for note in h.notes:
         err.print(Text(f"note: {note}", style="yellow"))
@@ -426,7 +430,6 @@ def _say(message: str, fix: str | None = None) -> None:
 def _crash_log(exc: BaseException) -> Path | None:
     """Write the traceback of an internal error where the user can find and send it."""
     import os
-    import tempfile
     import traceback
     from datetime import datetime
 
@@ -434,18 +437,15 @@ def _crash_log(exc: BaseException) -> Path | None:
     text = (f"aovlab {__version__}, Python {sys.version.split()[0]}\n"
             f"command: {' '.join(sys.argv)}\n\n"
             + "".join(traceback.format_exception(exc)))
-    for folder in (os.environ.get("AOVLAB_LOG_DIR"), Path.home() / ".cache" / "aovlab",
-                   tempfile.gettempdir()):
-        if not folder:
-            continue
-        try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            log = Path(folder) / f"aovlab-error-{stamp}-{os.getpid()}.log"
-            log.write_text(text, encoding="utf-8")
-            return log
-        except OSError:
-            continue
-    return None
+    folder = log_folder()
+    if folder is None:
+        return None
+    log = folder / f"aovlab-error-{stamp}-{os.getpid()}.log"
+    try:
+        log.write_text(text, encoding="utf-8")
+    except OSError:
+        return None
+    return log
 
 
 def _aborted() -> None:

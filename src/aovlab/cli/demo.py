@@ -21,6 +21,7 @@ def run_demo(path: str | Path = "demo.duckdb", *, console: Console | None = None
              engine: str = "duckdb") -> dict:
     """Import the bundled data into ``path`` (idempotent) and print the main KPIs."""
     console = console or Console()
+    console.print(f"1/5 importing the bundled UCI Online Retail data into {path} ...")
     ws = Workspace(path)
     try:
         summary = import_files(ws, bundled_online_retail(), "online_retail")
@@ -28,16 +29,20 @@ def run_demo(path: str | Path = "demo.duckdb", *, console: Console | None = None
             f"[bold]Workspace[/bold] {path}: {ws.count('orders'):,} invoices, "
             f"{ws.count('order_lines'):,} lines from UCI Online Retail (CC BY 4.0); "
             f"this run added {summary.orders_added:,} orders.")
+        console.print(f"2/5 KPIs of every order ({engine}) ...")
         total = kpis(ws, engine=engine)
         console.print(rich_table(total.table, title="UCI Online Retail — KPIs, net AOV "
                                  "(gross − discounts), placed orders, GBP", transpose=True))
+        console.print("3/5 KPIs by month ...")
         monthly = kpis(ws, period="month", engine=engine)
         console.print(rich_table(monthly.table[MONTH_COLUMNS], title="By month"))
+        console.print("4/5 the order-value histogram and its outliers ...")
         hist = histogram(ws, engine=engine)
         console.print(
             f"Outliers (above Q3 + 3·IQR = £{hist.fence:,.2f}): {hist.outlier_orders:,} "
             f"orders, {hist.outlier_order_share:.1%} of orders and "
             f"{hist.outlier_revenue_share:.1%} of revenue — compare AOV with the median.")
+        console.print("5/5 why AOV moved from Q1 to Q4 2011 ...")
         why = explain(ws, ("2011-01-01", "2011-03-31"), ("2011-10-01", "2011-12-09"),
                       by="country", engine=engine)
         console.print("[bold]Why AOV moved from Q1 to Q4 2011[/bold]")

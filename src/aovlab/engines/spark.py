@@ -7,17 +7,43 @@ cluster (default ``local[2]``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import ibis
 
 from .. import schema
-from ..errors import EngineError
+from ..errors import EngineError, log_folder
 from ..storage.catalog import Catalog
 
 _SESSION = None
+#: Spark's own log4j 2 settings: errors only, on standard error.
+_LOG4J = Path(__file__).with_name("log4j2.properties")
+
+
+@contextlib.contextmanager
+def _jvm_output_to_log():
+    """While the JVM starts, point standard error at a log file: the JVM inherits it, so
+    its start-up chatter (JDK warnings, Hadoop's native-library notice) and any later
+    Spark error go to ``<log folder>/spark.log`` instead of the user's terminal."""
+    folder = log_folder()
+    if folder is None:
+        yield
+        return
+    fd = os.open(folder / "spark.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    saved = os.dup(2)
+    try:
+        sys.stderr.flush()
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
 
 
 def spark_session():
@@ -31,17 +57,20 @@ def spark_session():
         raise EngineError("the Spark engine needs pyspark",
                           fix="pip install 'aovlab[spark]' (pyspark>=3.5,<4.1)") from exc
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    quiet = f"-Dlog4j.configurationFile=file:{_LOG4J}"
     try:
-        _SESSION = (
-            SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
-            .appName("aovlab")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
-            .getOrCreate()
-        )
+        with _jvm_output_to_log():
+            _SESSION = (
+                SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+                .appName("aovlab")
+                .config("spark.driver.extraJavaOptions", quiet)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
+                .getOrCreate()
+            )
     except Exception as exc:  # Java missing, port blocked, ...
         raise EngineError(f"cannot start Spark: {exc}",
                           fix="install a Java 17+ runtime (scripts/ensure-java.sh)") from exc

@@ -42,7 +42,8 @@ from .reading import (
     timestamp_columns,
 )
 
-ORDER_LEVEL = ("customer_id", "channel", "country", "device", "currency", "status", "coupon")
+ORDER_LEVEL = ("customer_id", "channel", "country", "region", "city", "device", "currency",
+               "status", "coupon")
 MONEY = ("gross_sales", "discounts", "shipping", "tax", "returns", "total", "cost")
 LINE_LEVEL = ("line_type", "product_id", "name", "category", "quantity", "unit_price",
               "unit_cost", "line_discount")
@@ -224,7 +225,8 @@ def _typed_columns(ctx: StagingContext, found: _Found) -> dict[str, str]:
     typed = {
         "order_id": text("order_id"), "created_at": created, "order_date": order_date,
         "customer_id": text("customer_id"), "channel": text("channel"),
-        "country": text("country"), "device": text("device"), "currency": currency,
+        "country": text("country"), "region": text("region"), "city": text("city"),
+        "device": text("device"), "currency": currency,
         "status": status, "coupon": text("coupon"),
         **{c: number(c) for c in MONEY},
         "units": number("units"),
@@ -242,7 +244,7 @@ def _typed_columns(ctx: StagingContext, found: _Found) -> dict[str, str]:
 
 _ORDERS = """
 SELECT _file, _row, order_id, customer_id, created_at, order_date,
-       channel, country, device, currency,
+       channel, country, region, city, device, currency,
        coalesce(gross_sales, total - coalesce(shipping, 0) - coalesce(tax, 0)
                 + coalesce(discounts, 0)) AS gross_sales,
        coalesce(discounts, 0) AS discounts, coalesce(shipping, 0) AS shipping,
@@ -262,8 +264,8 @@ FROM raw_generic_typed
 # exports): take the first non-empty value in file order.
 _FIRST = ", ".join(
     f"first({c} ORDER BY _row) FILTER (WHERE {c} IS NOT NULL) AS {c}"
-    for c in ("customer_id", "channel", "country", "device", "currency", "status",
-              "coupon", "discounts", "shipping", "tax", "returns", "total"))
+    for c in ("customer_id", "channel", "country", "region", "city", "device", "currency",
+              "status", "coupon", "discounts", "shipping", "tax", "returns", "total"))
 _LINE_ORDERS = """
 WITH o AS (
   SELECT min(_file) AS _file, min(_row) AS _row, order_id,
@@ -279,7 +281,7 @@ WITH o AS (
   FROM raw_generic_typed GROUP BY order_id
 )
 SELECT _file, _row, order_id, customer_id, created_at, order_date,
-       channel, country, device, currency,
+       channel, country, region, city, device, currency,
        coalesce(gross, 0) AS gross_sales,
        coalesce(discounts, 0) + coalesce(line_disc, 0) + coalesce(disc_lines, 0) AS discounts,
        coalesce(shipping, 0) + coalesce(ship_lines, 0) AS shipping,

@@ -223,7 +223,8 @@ class Olist(Importer):
                    c.unique_id AS customer_id,
                    timezone({sql_str(found.tz)}, o.local_ts) AS created_at,
                    CAST(o.local_ts AS DATE) AS order_date,
-                   'marketplace' AS channel, 'BR' AS country, 'BRL' AS currency,
+                   'marketplace' AS channel, 'BR' AS country, c.state AS region,
+                   c.city AS city, 'BRL' AS currency,
                    coalesce(it.gross, 0.0) AS gross_sales,
                    coalesce(it.freight, 0.0) AS shipping,
                    coalesce(pay.paid, round(coalesce(it.gross, 0) + coalesce(it.freight, 0), 2))

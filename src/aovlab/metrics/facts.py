@@ -2,7 +2,7 @@
 
 ``value`` is the order value under the selection's definition; the grouping keys, the
 customer type (new / returning / guest) and the columns the sufficient statistics read sit
-beside it. Only what is read is kept (no order id unless the category join needs it): the
+beside it. Only what is read is kept (no order id unless a line dimension needs it): the
 facts are scanned by several aggregates, and every column carried costs memory and time on
 large stores.
 """
@@ -40,7 +40,7 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     o = engine.table("orders")
     o = o.filter(o.status.isin(list(sel.statuses)))
     wanted = set(by) | {k for k, _ in sel.filters}
-    with_category = "category" in wanted
+    lined = [d for d in LINE_DIMENSIONS if d in wanted]
     cols = {
         # A customer is (source, customer_id): two stores' customer 42 are two people.
         "source": o.source,
@@ -57,7 +57,7 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
         "margin": (o.gross_sales - o.discounts - o.returns - o.cost).cast("float64"),
         "currency": o.currency,
     }
-    if with_category:
+    if lined:
         cols["order_id"] = o.order_id
     # New = the customer's first counted order in the whole workspace, not just the window,
     # so the window runs before the date filters below. Exactly one order is first: of two
@@ -79,10 +79,12 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
         f = f.filter(f.order_date <= sel.end)
     if sel.currency is not None:
         f = f.filter(f.currency == sel.currency)
-    if with_category:
-        f = f.left_join(main_category(engine), ["source", "order_id"]).drop(
-            "order_id", "order_id_right", "source_right")
-        f = f.mutate(category=f.category.fill_null(schema.NOT_SET))
+    for dim in lined:
+        f = f.left_join(main_line(engine, dim), ["source", "order_id"]).drop(
+            "order_id_right", "source_right")
+        f = f.mutate(**{dim: f[dim].fill_null(schema.NOT_SET)})
+    if lined:
+        f = f.drop("order_id")
     for k, v in sel.filters:
         f = f.filter(f[k] == v)
     return f
@@ -96,16 +98,26 @@ def data_range(engine, sel: Selection):
     return o.aggregate(first_date=o.order_date.min(), last_date=o.order_date.max())
 
 
-def main_category(engine):
-    """Each order's category: that of its product lines with the largest value."""
+#: Dimensions read from an order's lines: the category or product of its largest line value.
+LINE_DIMENSIONS = {"category": "category", "product": "product_id"}
+
+
+def main_line(engine, dim: str):
+    """Each order's ``dim`` (category or product): that of its product lines with the
+    largest value, so every order sits in exactly one group and groups add up."""
+    col = LINE_DIMENSIONS[dim]
     lines = engine.table("order_lines")
     lines = lines.filter(lines.line_type == "product")
-    per = lines.group_by(["source", "order_id", "category"]).aggregate(
+    per = lines.group_by(["source", "order_id", col]).aggregate(
         v=(lines.quantity * lines.unit_price).sum())
-    per = per.mutate(category=per.category.fill_null(schema.NOT_SET))
-    # Ties (two categories with the same value) go to the alphabetically first, so that
-    # every run and every engine puts the order in the same category.
-    w = ibis.window(group_by=[per.source, per.order_id],
-                    order_by=[ibis.desc(per.v), per.category])
+    per = per.mutate(**{dim: per[col].fill_null(schema.NOT_SET)})
+    # Ties (two with the same value) go to the alphabetically first, so that every run and
+    # every engine puts the order in the same group.
+    w = ibis.window(group_by=[per.source, per.order_id], order_by=[ibis.desc(per.v), per[dim]])
     ranked = per.mutate(_rank=ibis.row_number().over(w))
-    return ranked.filter(ranked._rank == 0).select("source", "order_id", "category")
+    return ranked.filter(ranked._rank == 0).select("source", "order_id", dim)
+
+
+def main_category(engine):
+    """Each order's category: that of its product lines with the largest value."""
+    return main_line(engine, "category")

@@ -18,8 +18,9 @@ from ..errors import CurrencyMixError, DefinitionError, EngineError, NoDataError
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 #: Dimensions an order can be grouped by, and where they come from.
-ORDER_DIMENSIONS = ("channel", "country", "device", "currency", "source", "coupon")
-DERIVED_DIMENSIONS = ("customer_type", "category")
+ORDER_DIMENSIONS = ("channel", "country", "region", "city", "device", "currency", "source",
+                    "coupon")
+DERIVED_DIMENSIONS = ("customer_type", "category", "product")
 DIMENSIONS = ORDER_DIMENSIONS + DERIVED_DIMENSIONS
 #: Dimensions the traffic table shares with orders (conversion rate needs them).
 TRAFFIC_DIMENSIONS = ("channel", "country", "device")

@@ -11,6 +11,7 @@ from .files import (
 )
 from .terminal import (
     KPI_TABLE_COLUMNS,
+    histogram_bars,
     histogram_title,
     kpi_columns,
     kpi_title,
@@ -18,6 +19,7 @@ from .terminal import (
     rich_table,
 )
 
-__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_title", "kpi_columns",
+__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_bars",
+           "histogram_title", "kpi_columns",
            "kpi_title", "render_explanation", "rich_table", "safe_cell", "spreadsheet_safe",
            "write", "write_console", "write_text"]

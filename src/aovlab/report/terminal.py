@@ -163,8 +163,30 @@ def kpi_title(result: KpiResult) -> tuple[str, str | None]:
 def histogram_title(h: Histogram) -> tuple[str, str]:
     m = h.meta
     return (f"Order values — {m['definition']} definition",
+            f"{date_range(m.get('first_date'), m.get('last_date'))}; "
             f"{h.outlier_orders:,} outlier orders above {h.fence:,.2f} {m['currency']}: "
             f"{h.outlier_order_share:.1%} of orders, {h.outlier_revenue_share:.1%} of revenue")
+
+
+#: Width of the longest histogram bar, in characters.
+BAR_WIDTH = 30
+
+
+def histogram_bars(h: Histogram) -> pd.DataFrame:
+    """The histogram table with its bars drawn (for the terminal: files get the numbers):
+    each bin's orders as a bar of block characters, the longest BAR_WIDTH wide, eighths
+    of a block for the remainder; the outlier row is drawn like the others."""
+    df = h.table.drop(columns=["definition"])
+    top = max(int(df["orders"].max()), 1)
+    blocks = " ▏▎▍▌▋▊▉"
+
+    def bar(n: int) -> str:
+        eighths = round(n / top * BAR_WIDTH * 8)
+        if n and not eighths:
+            eighths = 1  # a bin with orders never looks empty
+        return "█" * (eighths // 8) + (blocks[eighths % 8] if eighths % 8 else "")
+
+    return df.assign(bar=[bar(int(n)) for n in df["orders"]])
 
 
 def render_explanation(x: Explanation, console: Console, top: int = 10) -> None:

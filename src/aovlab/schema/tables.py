@@ -148,6 +148,9 @@ ORDERS = Table(
         Column("order_date", "DATE", False, "Calendar date of the order in the store's time zone."),
         Column("channel", "VARCHAR", True, "Sales channel (web, app, pos, marketplace, ...)."),
         Column("country", "VARCHAR", True, "Customer or billing country."),
+        Column("region", "VARCHAR", True, "State, province or region of the billing (else "
+               "shipping) address."),
+        Column("city", "VARCHAR", True, "City of the billing (else shipping) address."),
         Column("device", "VARCHAR", True, "Device category (desktop, mobile, tablet)."),
         Column("currency", "VARCHAR", False, "ISO 4217 code; currencies are never summed."),
         Column("gross_sales", "DOUBLE", False, "Merchandise value before discounts, without "

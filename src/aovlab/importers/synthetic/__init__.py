@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from ... import schema
 from ...errors import AovlabError, InputError, Location
 from ...storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_progress
@@ -66,15 +68,18 @@ class Synthetic(Importer):
 
     def build(self, ctx: StagingContext, found: _Found, opts: SyntheticOptions) -> None:
         prefix = len(str(found.root)) + 1  # _file relative to the folder: orders/00003.parquet
-        def stored(t: schema.Table) -> str:  # the files hold every column but the source
-            return ", ".join(c for c in t.column_names if c != "source")
+        def stored(t: schema.Table, files: list) -> str:
+            """The canonical columns the files hold (every one but the source; a store
+            written by an older aovlab may lack a newer column, which stays NULL)."""
+            have = set(pq.read_schema(files[0]).names)
+            return ", ".join(c for c in t.column_names if c != "source" and c in have)
 
-        for table, files, cols in (
-                ("orders", found.orders, stored(schema.ORDERS)),
-                ("order_lines", found.lines, stored(schema.ORDER_LINES)),
-                ("products", found.products, stored(schema.PRODUCTS))):
+        for table, files, t in (("orders", found.orders, schema.ORDERS),
+                                ("order_lines", found.lines, schema.ORDER_LINES),
+                                ("products", found.products, schema.PRODUCTS)):
             if not files:
                 continue
+            cols = stored(t, files)
             ctx.progress(f"reading {table}")
             ctx.emit(table, f"SELECT substr(filename, {prefix + 1}) AS _file, "
                             f"CAST(file_row_number + 1 AS BIGINT) AS _row, {cols} "

@@ -259,6 +259,7 @@ def _orders_table(d: dict) -> pa.Table:
         "order_date": pa.array(d["order_date"], pa.date32()),
         "channel": dict_array(d["channel"], CHANNELS),
         "country": dict_array(d["country"], COUNTRIES),
+        "region": pa.nulls(n, pa.string()), "city": pa.nulls(n, pa.string()),
         "device": dict_array(np.maximum(device, 0), DEVICES, mask=device < 0),
         "currency": dict_array(np.zeros(n, dtype=np.int8), ("EUR",)),
         "gross_sales": pa.array(d["gross_c"] / 100.0),

@@ -36,7 +36,8 @@ COUPON_RATE = (0.0, 0.10, 0.25, 0.15, 0.0)
 ORDERS_SCHEMA = pa.schema([
     ("order_id", pa.string()), ("customer_id", pa.string()),
     ("created_at", pa.timestamp("us", tz="UTC")), ("order_date", pa.date32()),
-    ("channel", pa.string()), ("country", pa.string()), ("device", pa.string()),
+    ("channel", pa.string()), ("country", pa.string()), ("region", pa.string()),
+    ("city", pa.string()), ("device", pa.string()),
     ("currency", pa.string()), ("gross_sales", pa.float64()), ("discounts", pa.float64()),
     ("shipping", pa.float64()), ("tax", pa.float64()), ("returns", pa.float64()),
     ("total", pa.float64()), ("cost", pa.float64()), ("units", pa.float64()),
