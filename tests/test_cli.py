@@ -201,6 +201,8 @@ def test_explain_needs_its_periods_or_last(shop):
     assert "--last month" in res.stderr and "Traceback" not in res.stderr
     res = aovlab("explain", "-w", "ws.duckdb", "--last", "month", "--vs", "week", cwd=shop)
     assert res.returncode == 2 and "--vs 'week' is not a comparison" in res.stderr
+    res = aovlab("kpis", "-w", "ws.duckdb", "--vs", "year", cwd=shop)
+    assert res.returncode == 2 and "needs --last or --period" in res.stderr
 
 
 def test_output_never_overwrites_the_workspace(shop):

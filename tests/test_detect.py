@@ -33,8 +33,10 @@ def test_unknown_files_list_the_formats(tmp_path):
     for name in ("shopify", "online_retail", "ga4", "olist", "cdnow", "--format generic"):
         assert name in info.value.fix
     (tmp_path / "x.bin").write_bytes(b"\x00\x01\x02PK")
-    with pytest.raises(InputError, match="not one aovlab recognises"):
-        detect_format([tmp_path / "x.bin"])
+    (tmp_path / "broken.csv.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 40)
+    for name in ("x.bin", "broken.csv.gz"):
+        with pytest.raises(InputError):
+            detect_format([tmp_path / name])
 
 
 def test_a_mapping_means_generic_and_canonical_names_are_recognised(tmp_path):

@@ -397,6 +397,20 @@ def test_times_without_offset_need_a_timezone(tmp_path):
         import_files(Workspace(":memory:"), path, "shopify", timezone="Mars/Olympus")
 
 
+def test_a_refund_of_a_tax_inclusive_order_excludes_its_tax(tmp_path):
+    """Refunded Amount includes the tax too: net of returns of a full refund is 0."""
+    header = ["Name", "Subtotal", "Shipping", "Taxes", "Total", "Created at",
+              "Financial Status", "Refunded Amount"]
+    path = _write(tmp_path / "r.csv", [["#9", "110", "0", "10", "110", T0, "refunded", "110"]],
+                  header)
+    ws = Workspace(":memory:")
+    import_files(ws, path, "shopify", currency="AUD")
+    assert _q(ws, "SELECT gross_sales, returns, tax, total FROM orders") == [
+        (pytest.approx(100.0), pytest.approx(100.0), 10.0, 110.0)]
+    k = aovlab.kpis(ws, definition="net_of_returns").table.iloc[0]
+    assert k.aov == pytest.approx(0.0, abs=1e-9)
+
+
 def test_orders_only_export_and_currency_option(tmp_path):
     header = ["Name", "Subtotal", "Shipping", "Taxes", "Total", "Created at", "Currency"]
     rows = [["#7", "10", "2", "1", "13", T0, "gbp"], ["#8", "10", "2", "1", "12", T0, ""]]

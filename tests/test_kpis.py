@@ -288,6 +288,7 @@ def test_outlier_fence_when_most_orders_share_one_value(values):
     [float(v) for v in range(1, 20)],  # n = 19: ⌊0.95⌋ = 0 orders cut, not 2
     [5.0, 7.0, 7.0, 7.0, 7.0, 7.0, 9.0, 1000.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0,
      7.0, 7.0, 7.0, 3.0, 2.0, 7.0],  # n = 22: one cut from each end
+    [float(i * i) for i in range(1, 101)],  # 0.29 · 100 is 28.999… in binary: 28 cut
 ])
 def test_trimmed_and_winsorized_aov_cut_floor_n_trim_orders_as_scipy(values, engine_name):
     """scipy.stats.trim_mean and mstats.winsorize cut ⌊n·trim⌋ orders from each end; the
@@ -300,7 +301,7 @@ def test_trimmed_and_winsorized_aov_cut_floor_n_trim_orders_as_scipy(values, eng
                                    "created_at": ["2024-01-01 10:00"] * len(values),
                                    "total": values}), currency="EUR")
     eng = engine_for(ws, engine_name)
-    for trim in (0.05, 0.1, 0.25):
+    for trim in (0.05, 0.1, 0.25, 0.29):
         row = kpis(ws, definition="total", trim=trim, engine=eng).table.iloc[0]
         assert row.trimmed_aov == pytest.approx(st.trim_mean(values, trim), rel=1e-12)
         wins = np.asarray(mstats.winsorize(np.array(values), limits=(trim, trim))).mean()
@@ -408,3 +409,43 @@ def test_region_and_city_are_dimensions(engine_name):
     assert by.loc["NSW", "aov"] == 15.0 and by.loc["(not set)", "orders"] == 1
     city = kpis(ws, filters={"city": "Sydney"}, engine=eng).table.iloc[0]
     assert city.orders == 1 and city.aov == 10.0
+
+
+def test_a_comparison_base_in_another_currency_gives_no_change(engine_name):
+    """The look-back before --start is read per currency: a JPY year is never the base of
+    a EUR year's change (without --start the mixed year is refused)."""
+    ws = Workspace(":memory:")
+    import_frame(ws, pd.DataFrame({"order_id": ["j1"], "created_at": ["2023-05-01"],
+                                   "total": [5000.0]}), currency="JPY", source="jp")
+    import_frame(ws, pd.DataFrame({"order_id": ["e1", "e2"],
+                                   "created_at": ["2023-06-01", "2024-06-01"],
+                                   "total": [50.0, 60.0]}), currency="EUR", source="eu")
+    eng = engine_for(ws, engine_name)
+    row = kpis(ws, period="year", start="2024-01-01", engine=eng).table.iloc[0]
+    assert row.currency == "EUR" and math.isnan(row.aov_pop_pct)
+    eur = kpis(ws, period="year", start="2024-01-01", currency="EUR", engine=eng).table
+    assert eur.aov_pop_pct.iloc[0] == pytest.approx(60 / 50 - 1)
+
+
+def test_partial_periods_and_last_follow_the_selected_store(engine_name):
+    """Two stores whose exports end on different days: each store's own last day decides
+    what is partial and which month is its last."""
+    ws = Workspace(":memory:")
+    for source, days in (("a", ["2024-02-01", "2024-03-01", "2024-03-31"]),
+                         ("b", ["2024-02-01", "2024-03-01", "2024-04-30"])):
+        import_frame(ws, pd.DataFrame({"order_id": [f"{source}{i}" for i in range(3)],
+                                       "created_at": days, "total": [10.0, 20.0, 30.0]}),
+                     currency="EUR", source=source)
+    eng = engine_for(ws, engine_name)
+    a = kpis(ws, period="month", filters={"source": "a"}, engine=eng).table
+    assert a.partial.tolist() == [False, False]
+    assert str(kpis(ws, last="month", filters={"source": "a"}, engine=eng)
+               .table.period.iloc[0]) == "2024-03-01"
+    assert str(kpis(ws, last="month", engine=eng).table.period.iloc[0]) == "2024-04-01"
+
+
+def test_dates_outside_the_schemas_range_are_refused():
+    ws = _monthly_store()
+    for bad in ("1600-01-01", "0001-01-01", "2300-01-01"):
+        with pytest.raises(DefinitionError, match="outside 1970..2199"):
+            kpis(ws, period="month", start=bad)

@@ -209,7 +209,8 @@ def _add_deltas(out: pd.DataFrame, by: list[str], period: str,
     starts = [pd.Timestamp(p).date() for p in out["period"]]
     out = out.assign(partial=[cut(s, bool(shown)) for s, shown in zip(
         starts, out["_shown"], strict=True)])
-    base = out[["period", *by, "orders", "revenue", "aov", "partial"]].copy()
+    base = out[list(dict.fromkeys(["period", *by, "currency", "orders", "revenue", "aov",
+                                   "partial"]))].copy()
     base["period"] = pd.to_datetime(base["period"])
     cur = out.copy()
     cur["_p"] = pd.to_datetime(cur["period"])
@@ -218,7 +219,9 @@ def _add_deltas(out: pd.DataFrame, by: list[str], period: str,
                                     "partial": "_part"})
         prev["_p"] = prev["period"] + step
         prev = prev.drop(columns="period")
-        cur = cur.merge(prev, on=["_p", *by], how="left")
+        # the same currency only: a base period in another currency (or mixed) gives no
+        # change, as a mixed selection gives no AOV
+        cur = cur.merge(prev, on=list(dict.fromkeys(["_p", *by, "currency"])), how="left")
         cur[f"aov_{tag}_change"] = cur["aov"] - cur["_a"]
         for col, short in (("aov", "_a"), ("revenue", "_r"), ("orders", "_o")):
             cur[f"{col}_{tag}_pct"] = [ratio(a - b, b) for a, b in zip(cur[col], cur[short],

@@ -269,6 +269,9 @@ def kpis(
         raise AovlabError(f"--vs {vs!r} is not a comparison", fix="use previous or year")
     if (start or end) and last:
         raise AovlabError("give --start/--end or --last, not both", fix="drop one of them")
+    if vs is not None and not (last or period):
+        raise AovlabError("--vs picks a change between periods: it needs --last or --period",
+                          fix="add --last month (or --period month)")
     sel = _selection(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, by=by, period=period, engine=engine)
     ws = _open(workspace)

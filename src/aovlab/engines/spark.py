@@ -57,7 +57,7 @@ def spark_session():
         raise EngineError("the Spark engine needs pyspark",
                           fix="pip install 'aovlab[spark]' (pyspark>=3.5,<4.1)") from exc
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    quiet = f"-Dlog4j.configurationFile=file:{_LOG4J}"
+    quiet = f"-Dlog4j.configurationFile={_LOG4J.as_uri()}"  # a URI: no spaces to split on
     try:
         with _jvm_output_to_log():
             _SESSION = (

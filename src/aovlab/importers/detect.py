@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def _cdnow(p: Path) -> bool:
     try:
         with opener(p, "rt", encoding="utf-8", errors="replace") as fh:
             lines = [line for _, line in zip(range(6), fh, strict=False) if line.strip()]
-    except (OSError, EOFError, UnicodeError):
+    except (OSError, EOFError, UnicodeError, zlib.error):
         return False
     if lines and re.fullmatch(r"\s*[A-Za-z_]+(\s+[A-Za-z_]+){3}\s*", lines[0]):
         lines = lines[1:]  # the copy in lifetimes has a header line

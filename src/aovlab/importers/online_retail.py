@@ -140,9 +140,9 @@ class OnlineRetail(Importer):
             FROM raw_uci_typed""")
         ctx.emit("orders", f"""
             SELECT min(_file) AS _file, min(_row) AS _row, invoice AS order_id,
-                   any_value(customer_id) AS customer_id,
+                   first(customer_id ORDER BY _row) AS customer_id,
                    timezone('{TIMEZONE}', min(ts)) AS created_at,
-                   CAST(min(ts) AS DATE) AS order_date, any_value(country) AS country,
+                   CAST(min(ts) AS DATE) AS order_date, first(country ORDER BY _row) AS country,
                    'GBP' AS currency,
                    coalesce(sum(quantity * unit_price) FILTER (WHERE line_type = 'product'), 0)
                        AS gross_sales,

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def csv_header(path: str | Path, delim: str | None = None) -> tuple[list[str], s
     try:
         with opener(p, "rb") as fh:
             head = fh.read(1 << 20)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib: a corrupt .gz
         raise InputError(f"cannot be read: {exc}", Location(str(p)), fix=_CSV_FIX) from exc
     text = head.decode("utf-8-sig", errors="replace")
     if "\x00" in text:

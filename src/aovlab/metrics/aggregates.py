@@ -77,7 +77,10 @@ def trimmed_stats(f, keys: Sequence[str], trim: float):
     group = list(keys) or None
     ranked = f.mutate(
         _r=ibis.row_number().over(ibis.window(group_by=group, order_by=f.value)),
-        _k=(f.count().over(ibis.window(group_by=group)) * trim).floor().cast("int64"),
+        # a DOUBLE literal: SQL reads 0.29 as an exact DECIMAL, and n·0.29 then floors
+        # differently from SciPy's int(0.29 * n) in binary floating point
+        _k=(f.count().over(ibis.window(group_by=group)).cast("float64")
+            * ibis.literal(trim, "float64")).floor().cast("int64"),
         _n=f.count().over(ibis.window(group_by=group)))
     kept = (ranked._r >= ranked._k) & (ranked._r < ranked._n - ranked._k)
     per = _group(ranked, keys).aggregate(

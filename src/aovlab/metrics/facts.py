@@ -91,10 +91,20 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
 
 
 def data_range(engine, sel: Selection):
-    """The first and last order date of the workspace's orders with ``sel``'s statuses,
-    whatever the date filter: a period cut by them is partial."""
+    """The first and last order date of the orders ``sel`` picks, whatever its date
+    filter: a period cut by them is partial, and ``--last`` counts back from the last.
+
+    Statuses, currency and the filters on order columns apply (a store of the workspace
+    whose export ends earlier has its own last day); filters on derived dimensions
+    (customer type, category, product) do not, as they need the whole fact table.
+    """
     o = engine.table("orders")
     o = o.filter(o.status.isin(list(sel.statuses)))
+    if sel.currency is not None:
+        o = o.filter(o.currency == sel.currency)
+    for k, v in sel.filters:
+        if k in ORDER_DIMENSIONS:
+            o = o.filter(o[k].fill_null(schema.NOT_SET) == v)
     return o.aggregate(first_date=o.order_date.min(), last_date=o.order_date.max())
 
 

@@ -135,13 +135,26 @@ def check_dimensions(dims: Sequence[str]) -> None:
 
 
 def parse_date(value: date | str | None, what: str) -> date | None:
-    if value is None or isinstance(value, date):
+    if value is None:
         return value
+    if isinstance(value, date):
+        return _in_range(value, what)
     try:
-        return date.fromisoformat(str(value).strip())
+        d = date.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise DefinitionError(f"--{what} {value!r} is not a date",
                               fix="write dates as YYYY-MM-DD") from exc
+    return _in_range(d, what)
+
+
+def _in_range(d: date, what: str) -> date:
+    """Orders are dated within the schema's 1970..2199: a date beyond is a typo."""
+    if not date.fromisoformat(schema.FIRST_DATE) <= d <= date.fromisoformat(schema.LAST_DATE):
+        raise DefinitionError(
+            f"--{what} {d.isoformat()} is outside {schema.FIRST_DATE[:4]}.."
+            f"{schema.LAST_DATE[:4]}, where every order's date lies",
+            fix="check the year")
+    return d
 
 
 def parse_range(value: object, what: str) -> tuple[date, date]:

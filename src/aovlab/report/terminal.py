@@ -63,7 +63,11 @@ def rich_table(df: pd.DataFrame, title: str | None = None, caption: str | None =
         return t
     cells = {c: [_fmt(v.item() if hasattr(v, "item") else v, c) for v in df[c]]
              for c in df.columns}
-    shown = _fitting(df.columns, cells, width)
+    # the leading text and date columns are the row keys (period, channel, ...)
+    keys = next((i for i, c in enumerate(df.columns)
+                 if pd.api.types.is_numeric_dtype(df[c]) and df[c].dtype != bool),
+                len(df.columns))
+    shown = _fitting(df.columns, cells, width, max(keys, 1))
     hidden = len(df.columns) - len(shown)
     if hidden:
         more = (f"{hidden} more column(s) do not fit this terminal: widen it, pick with "
@@ -80,14 +84,16 @@ def rich_table(df: pd.DataFrame, title: str | None = None, caption: str | None =
     return t
 
 
-def _fitting(columns, cells: dict[str, list[str]], width: int | None) -> list[str]:
-    """The columns, in order, that fit ``width`` (all of them when it is None)."""
+def _fitting(columns, cells: dict[str, list[str]], width: int | None,
+             keys: int = 1) -> list[str]:
+    """The columns, in order, that fit ``width`` (all of them when it is None); the first
+    ``keys`` (what tells the rows apart) always stay."""
     if width is None:
         return list(columns)
     out, used = [], 4  # the table's outer border
     for i, c in enumerate(columns):
         need = max([len(str(c)), *map(len, cells[c])]) + 3  # padding and separator
-        if i and used + need > width:
+        if i >= keys and used + need > width:
             continue  # later, narrower columns may still fit
         out.append(c)
         used += need

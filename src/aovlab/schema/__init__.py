@@ -10,7 +10,9 @@ from .tables import (
     COUNTED_STATUSES,
     CURRENCIES,
     CUSTOMERS,
+    FIRST_DATE,
     IMPORTS_DDL,
+    LAST_DATE,
     LINE_TYPES,
     META_DDL,
     NOT_SET,
@@ -29,6 +31,7 @@ from .tables import (
 
 __all__ = [
     "COUNTED_STATUSES", "CURRENCIES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS",
+    "FIRST_DATE", "LAST_DATE",
     "IMPORTS_DDL",
     "LINE_TYPES", "META_DDL", "NOT_SET", "ORDERS", "ORDER_LINES", "PRODUCTS", "SCHEMA_VERSION",
     "SOURCE_PATTERN", "STATUSES", "TABLES", "TRAFFIC", "Column", "Definition", "Finite",

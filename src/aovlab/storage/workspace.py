@@ -294,10 +294,11 @@ _FIX_SOURCE = (
     "workspace: aovlab never overwrites what it has imported")
 
 
-def _suggested_source(files: list[str]) -> str:
+def _suggested_source(files: list[str], taken: str) -> str:
+    """A source name for the file that collided: its name as a slug, never ``taken``."""
     stem = Path(files[0]).name.split(".")[0] if files else "other"
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40]
-    return slug or "other"
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "other"
+    return slug if slug != taken else f"{slug}-2"
 
 
 def _collision(con: duckdb.DuckDBPyConnection, table: schema.Table, counts: TableCounts,
@@ -323,7 +324,7 @@ def _collision(con: duckdb.DuckDBPyConnection, table: schema.Table, counts: Tabl
         f"other values ({col}: {there} there, {here} here; {counts.changed:,} of this import's "
         f"{counts.staged:,} {table.name} rows collide like this); nothing was imported",
         Location(row[0], row[1], col, here),
-        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
+        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files, summary.source)))
 
 
 #: An order's line, without its position: two exports of one order may list its lines in
@@ -340,7 +341,7 @@ def _compare_lines(con: duckdb.DuckDBPyConnection) -> TableCounts:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _line_orders AS "
         f"WITH s AS (SELECT source, order_id, {fingerprint}, min(_file) AS _file, "
-        "  arg_min(_row, _file) AS _row FROM stage_order_lines GROUP BY ALL), "
+        "  arg_min(_row, (_file, _row)) AS _row FROM stage_order_lines GROUP BY ALL), "
         f"t AS (SELECT source, order_id, {fingerprint} FROM order_lines "
         "  SEMI JOIN s USING (source, order_id) GROUP BY ALL) "
         "SELECT s.*, t.n AS stored_n, t.n = s.n AND t.h = s.h AS same "
@@ -362,7 +363,7 @@ def _lines_collision(con: duckdb.DuckDBPyConnection, counts: TableCounts,
         f"other lines ({row[3]} there, {row[4]} here, not the same; {counts.changed:,} of this "
         f"import's {counts.staged:,} order lines collide like this); nothing was imported",
         Location(row[0], row[1], "order_id", row[2]),
-        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
+        fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files, summary.source)))
 
 
 def _refuse_lines_joining_stored_orders(con: duckdb.DuckDBPyConnection,
@@ -382,7 +383,7 @@ def _refuse_lines_joining_stored_orders(con: duckdb.DuckDBPyConnection,
             f"order {row[2]!r} of source {summary.source!r} is already in the workspace, "
             f"imported without the {row[3]} line(s) this file brings; nothing was imported",
             Location(row[0], row[1], "order_id", row[2]),
-            fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files)))
+            fix=_FIX_SOURCE.format(suggest=_suggested_source(summary.files, summary.source)))
 
 
 def _open_error(path: str, exc: duckdb.Error) -> WorkspaceError:

@@ -100,7 +100,7 @@ def build(con: duckdb.DuckDBPyConnection, f: ExportFile, *, currency: str | None
                (o.subtotal + coalesce(o.discount, 0)) * o._ex_tax AS gross_sales,
                coalesce(o.discount, 0) * o._ex_tax AS discounts,
                o._ship_paid * o._ex_tax AS shipping,
-               o._tax + o._inc_tax AS tax, coalesce(o.refunded, 0) AS returns, o.total,
+               o._tax + o._inc_tax AS tax, coalesce(o.refunded, 0) * o._ex_tax AS returns, o.total,
                CAST(NULL AS DOUBLE) AS cost, {units} AS units, {status} AS status,
                o.coupon, o._case, o._inc_tax > 0 AS _tax_included, o._ex_tax
         FROM {raw}_c o {units_join}
