@@ -36,6 +36,7 @@ from .errors import (
 )
 from .importers import FORMATS, import_files, import_frame
 from .query import Selection
+from .report.html import report as html_report
 from .schema import DEFAULT_DEFINITION, DEFINITIONS, get_definition
 from .storage import Catalog, ImportSummary, Workspace, workspace_status
 
@@ -44,6 +45,6 @@ __all__ = [
     "CurrencyMixError", "DefinitionError", "EngineError", "Explanation", "Histogram",
     "ImportSummary", "InputError", "KpiResult", "MappingError", "NoDataError", "Result",
     "Selection", "Workspace", "WorkspaceError", "__version__", "check_additivity", "explain",
-    "get_definition", "histogram", "import_files", "import_frame", "kpis", "synthetic",
-    "workspace_status",
+    "get_definition", "histogram", "html_report", "import_files", "import_frame", "kpis",
+    "synthetic", "workspace_status",
 ]

@@ -8,6 +8,7 @@ exit code 2. The ``import`` options are generated from the importers' option dat
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import sys
@@ -76,8 +77,8 @@ Output_ = Annotated[Path | None, typer.Option(
                            "workspace; an existing file only with --force).")]
 Force_ = Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")]
 Last_ = Annotated[str | None, typer.Option(
-    "--last", help="The data's last whole week, month, quarter or year (relative to its last "
-                   "order date, not today).")]
+    "--last", help="The data's last whole day, week, month, quarter or year (relative to "
+                   "its last order date, not today).")]
 Vs_ = Annotated[str, typer.Option(
     "--vs", help="Compare with the previous period or the same period a year earlier "
                  "(previous, year).")]
@@ -187,6 +188,11 @@ def _print_summary(summary, workspace: Path) -> None:
         console.print(Text(f"skipped {n:,} rows: {reason}", style="yellow"))
     for note in summary.notes:
         console.print(Text(f"note: {note}", style="yellow"))
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def _import_signature() -> inspect.Signature:
@@ -368,6 +374,35 @@ def explain(
                       lambda c: render_explanation(x, c, top))
     else:
         render_explanation(x, console, top)
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="The HTML file to write (works offline: no network).")],
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    definition: Definition_ = DEFAULT_DEFINITION,
+    start: Start_ = None,
+    end: End_ = None,
+    currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
+    title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    engine: Engine_ = "duckdb",
+    force: Force_ = False,
+) -> None:
+    """An offline HTML report: KPI cards, trend, histogram, why AOV moved, breakdowns, funnel."""
+    from ..report.html import report as run
+
+    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+                     status=status, where=where, engine=engine)
+    ws = _open(workspace)
+    try:
+        with err.status("building the report ...") if err.is_terminal else _nothing():
+            html = run(ws, sel, output=output, force=force, title=title)
+    finally:
+        ws.close()
+    err.print(Text(f"wrote {output} ({len(html.encode()) / 1e6:.1f} MB, works offline)"))
 
 
 @app.command()

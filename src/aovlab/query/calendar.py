@@ -36,7 +36,7 @@ def period_last(start: date, period: str) -> date:
 
 
 #: ``--last`` units and ``--vs`` comparisons.
-LAST_UNITS = ("week", "month", "quarter", "year")
+LAST_UNITS = ("day", "week", "month", "quarter", "year")
 VS = ("previous", "year")
 
 

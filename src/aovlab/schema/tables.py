@@ -12,7 +12,9 @@ import pycountry
 
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
-SCHEMA_VERSION = 2  # 2: every table is namespaced by ``source`` (its key starts with it)
+#: 2: every table is namespaced by ``source`` (its key starts with it); 3: orders carry
+#: region and city.
+SCHEMA_VERSION = 3
 
 #: What an import's ``source`` may be called: a short slug (it is shown and typed).
 SOURCE_PATTERN = "[a-z0-9][a-z0-9._-]{0,63}"
