@@ -237,7 +237,7 @@ def test_category_is_each_orders_largest_product_category(engine_name):
         == {("toy", "A1"), ("book", "B2"), ("book", "C4"), ("(not set)", "D6")}
 
 
-def test_small_groups_get_no_interval_and_large_ones_a_t_interval():
+def test_small_groups_get_no_interval_and_large_ones_a_t_interval(engine_name):
     """Below 5 independent units no interval; above, Student's t on n - 1, never below 0."""
     from scipy import stats as st
 
@@ -250,10 +250,11 @@ def test_small_groups_get_no_interval_and_large_ones_a_t_interval():
                           "created_at": ["2024-01-01 10:00"] * 4 + ["2024-01-02 10:00"] * 2,
                           "total": values})
     aovlab.import_frame(ws, frame, currency="EUR")
-    day = aovlab.kpis(ws, period="day").table.set_index("period")
+    eng = engine_for(ws, engine_name)
+    day = aovlab.kpis(ws, period="day", engine=eng).table.set_index("period")
     assert day.aov_units.tolist() == [4, 2]
     assert day.aov_ci_low.isna().all() and day.aov_ci_high.isna().all()
-    row = aovlab.kpis(ws).table.iloc[0]
+    row = aovlab.kpis(ws, engine=eng).table.iloc[0]
     # one order per customer: the delta-method interval is the t interval of the mean
     mean, se = np.mean(values), np.std(values, ddof=1) / np.sqrt(6)
     half = st.t.ppf(0.975, 5) * se
@@ -266,14 +267,14 @@ def test_small_groups_get_no_interval_and_large_ones_a_t_interval():
     [20.0] * 80 + [21.0 + i * 8 / 18 for i in range(19)] + [900.0],  # IQR 0, P90 > P10
     [20.0] * 95 + [900.0] * 5,  # P90 = P10 too: nothing to measure spread against
 ])
-def test_outlier_fence_when_most_orders_share_one_value(values):
+def test_outlier_fence_when_most_orders_share_one_value(values, engine_name):
     import aovlab
 
     ws = aovlab.Workspace(":memory:")
     frame = pd.DataFrame({"order_id": [f"o{i}" for i in range(len(values))],
                           "created_at": ["2024-01-01 10:00"] * len(values), "total": values})
     aovlab.import_frame(ws, frame, currency="EUR")
-    h = aovlab.histogram(ws)
+    h = aovlab.histogram(ws, engine=engine_for(ws, engine_name))
     v = np.array(values)
     q1, q3, p10, p90 = np.percentile(v, [25, 75, 10, 90])
     assert h.meta["q1"] == q1 == q3 == 20.0  # Tukey's fence would flag every order above 20
