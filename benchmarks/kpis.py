@@ -115,10 +115,14 @@ def prepare(n_orders: int, seed: int, workdir: Path) -> tuple[Path, Path]:
                                    progress=lambda s: print("  " + s, flush=True))
         print(f"  generated in {m.seconds:.1f}s", flush=True)
     if db.exists():
-        with aovlab.Workspace(db, read_only=True) as ws:
-            if ws.count("orders") == n_orders:
-                return store_dir, db
+        try:
+            with aovlab.Workspace(db, read_only=True) as ws:
+                if ws.count("orders") == n_orders:
+                    return store_dir, db
+        except aovlab.WorkspaceError as exc:  # written by another aovlab: import again
+            print(f"  {exc.message}: importing again", flush=True)
         db.unlink()
+        db.with_name(db.name + ".wal").unlink(missing_ok=True)
     print(f"importing into {db} ...", flush=True)
     t = time.perf_counter()
     with aovlab.Workspace(db) as ws:
