@@ -144,3 +144,13 @@ def test_explain_notes_say_exactly_what_is_missing():
     x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29")
     assert "no sessions in the compare period 2024-02-01..2024-02-29: no sessions × " \
            "conversion × AOV split" in x.notes, x.notes
+
+
+def test_explain_json_is_valid_json_even_without_an_interval():
+    """A period of too few units has no interval: null in JSON, never NaN."""
+    import json
+
+    ws = _guest_store([10.0, 20.0], [30.0, 40.0, 50.0, 60.0, 70.0])
+    x = explain(ws, "2024-01-01:2024-01-31", "2024-02-01:2024-02-29", definition="total")
+    d = json.loads(x.to_json(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert d["headline"]["change_ci_low"] is None and d["headline"]["beyond_noise"] is None

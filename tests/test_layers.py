@@ -236,14 +236,14 @@ def test_json_is_safe_for_every_value():
     import numpy as np
     import pandas as pd
 
-    from aovlab.analyses.result import _plain
+    from aovlab.analyses.result import plain
 
-    assert _plain(np.datetime64("2024-01-10T00:00:00")) == "2024-01-10"
-    assert _plain(pd.NaT) is None and _plain(pd.NA) is None and _plain(math.nan) is None
-    assert _plain(Decimal("1.25")) == 1.25
-    assert _plain(np.array([1.0, np.nan])) == [1.0, None]
-    assert _plain(pd.Timestamp("2024-01-10 10:00", tz="UTC")) == "2024-01-10T10:00:00+00:00"
-    json.dumps(_plain({"a": np.int64(3), "b": [np.float32(0.5)]}))
+    assert plain(np.datetime64("2024-01-10T00:00:00")) == "2024-01-10"
+    assert plain(pd.NaT) is None and plain(pd.NA) is None and plain(math.nan) is None
+    assert plain(Decimal("1.25")) == 1.25
+    assert plain(np.array([1.0, np.nan])) == [1.0, None]
+    assert plain(pd.Timestamp("2024-01-10 10:00", tz="UTC")) == "2024-01-10T10:00:00+00:00"
+    json.dumps(plain({"a": np.int64(3), "b": [np.float32(0.5)]}))
 
 
 def test_old_synthetic_import_path_still_works():

@@ -42,7 +42,7 @@ from ..stats import (
     shapley3,
 )
 from .presets import last_span, versus
-from .result import Result
+from .result import Result, plain
 
 
 class Explanation(Result):
@@ -101,7 +101,7 @@ class Explanation(Result):
             "mix_effect": self.mix_effect, "rate_effect": self.rate_effect,
             "dimension": self.dimension, "currency": self.currency,
             "base": [str(d) for d in self.base], "compare": [str(d) for d in self.compare]}
-        return {"headline": out.pop("headline"), **out}
+        return {"headline": plain(out.pop("headline")), **out}
 
     def top(self, n: int = 5) -> pd.DataFrame:
         """The segments that moved AOV most, either way (already in that order)."""

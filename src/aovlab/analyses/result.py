@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
     """A JSON-safe value: NaN, NaT and NA → None, dates → ISO text, numbers → Python."""
     if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): plain(x) for k, x in v.items()}
     if isinstance(v, list | tuple | np.ndarray):
-        return [_plain(x) for x in v]
+        return [plain(x) for x in v]
     if v is None or v is pd.NaT or v is pd.NA:
         return None
     if isinstance(v, np.datetime64):
@@ -85,8 +85,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata, notes and every table as records, all JSON-safe."""
-        return {"kind": self.kind, "meta": _plain(self.meta), "notes": list(self.notes),
-                "tables": {n: [{k: _plain(v) for k, v in row.items()}
+        return {"kind": self.kind, "meta": plain(self.meta), "notes": list(self.notes),
+                "tables": {n: [{k: plain(v) for k, v in row.items()}
                                for row in t.to_dict("records")]
                            for n, t in self.tables.items()}}
 

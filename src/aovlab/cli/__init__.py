@@ -406,6 +406,32 @@ def report(
 
 
 @app.command()
+def serve(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs "
+                                           "--token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        envvar="AOVLAB_TOKEN", help="Required on every request (?token= or a Bearer "
+                                    "header); needed for a non-loopback --host.")] = None,
+) -> None:
+    """A local web server: the HTML report at / and a JSON API (OpenAPI at /openapi.json)."""
+    from ..web import LOOPBACK, create_app
+
+    if host not in LOOPBACK and not token:
+        raise AovlabError(f"--host {host} would serve the workspace beyond this machine "
+                          "without a token",
+                          fix="pass --token SECRET (or AOVLAB_TOKEN), or keep --host 127.0.0.1")
+    if not 0 < port < 65536:
+        raise AovlabError(f"--port {port} is not a port", fix="use e.g. --port 8000")
+    import uvicorn
+
+    app_ = create_app(workspace, token=token)
+    err.print(Text(f"serving {workspace} (read-only) at http://{host}:{port}/ — Ctrl-C stops"))
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
     """What the workspace holds: rows per table, date range, currencies, imports."""
     from ..storage import workspace_status
