@@ -58,3 +58,11 @@ def test_the_cli_says_which_format_it_chose(tmp_path):
     (tmp_path / "b.csv").write_text("milk,bread\n")
     res = aovlab("import", "b.csv", "-w", "ws.duckdb", cwd=tmp_path)
     assert res.returncode == 2 and "--format" in res.stderr and "olist" in res.stderr
+
+
+def test_an_empty_or_missing_file_is_said_as_such(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        detect_format([tmp_path / "empty.csv"])
+    with pytest.raises(InputError, match="does not exist"):
+        detect_format([tmp_path / "missing.csv"])

@@ -11,8 +11,6 @@ engines → query → metrics → stats → analyses → report → cli.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from . import synthetic
 from .analyses import (
     Explanation,
@@ -39,6 +37,7 @@ from .query import Selection
 from .report.html import report as html_report
 from .schema import DEFAULT_DEFINITION, DEFINITIONS, get_definition
 from .storage import Catalog, ImportSummary, Workspace, workspace_status
+from .version import __version__
 
 __all__ = [
     "DEFAULT_DEFINITION", "DEFINITIONS", "FORMATS", "AovlabError", "Catalog",

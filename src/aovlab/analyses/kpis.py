@@ -105,9 +105,11 @@ def kpis(
 
 
 def _table(eng, sel: Selection, rows: list[Mapping[str, Any]], qs: list[float],
-           pct: list[float], level: float, trim: float) -> pd.DataFrame:
-    """The KPI rows of one query's statistics (with conversion where traffic covers them)."""
-    traffic_expr = metrics.traffic_stats(eng, sel, TrafficStats)
+           pct: list[float], level: float, trim: float, *,
+           with_traffic: bool = True) -> pd.DataFrame:
+    """The KPI rows of one query's statistics (with conversion where traffic covers them,
+    unless ``with_traffic`` is False)."""
+    traffic_expr = metrics.traffic_stats(eng, sel, TrafficStats) if with_traffic else None
     traffic = None
     if traffic_expr is not None:
         # None when the workspace has no traffic in the range: no columns of NaN then
@@ -131,7 +133,9 @@ def _lookback(eng, sel: Selection, pct: list[float], level: float,
     rows = [r for r in metrics.rows(eng.execute(expr)) if int(r["orders"] or 0) > 0]
     if not rows:
         return pd.DataFrame()
-    return _table(eng, back, rows, qs, pct, level, trim).assign(_shown=False)
+    # only orders, revenue and AOV are compared: the look-back needs no traffic
+    return _table(eng, back, rows, qs, pct, level, trim,
+                  with_traffic=False).assign(_shown=False)
 
 
 def _history_note(sel: Selection, data: Mapping[str, Any], out: pd.DataFrame) -> list[str]:

@@ -12,15 +12,15 @@ import contextlib
 import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .. import __version__
 from ..errors import AovlabError, is_interrupt, log_folder
 from ..importers import FORMATS as IMPORT_FORMATS
 from ..importers import option_fields
@@ -39,6 +39,9 @@ from ..report import (
     write_text,
 )
 from ..schema import DEFAULT_DEFINITION, DEFINITIONS
+from ..version import __version__
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="aovlab",
@@ -103,6 +106,15 @@ def _selection(*, definition: str, start: str | None = None, end: str | None = N
     return Selection.of(definition=definition, start=start, end=end, currency=currency,
                         statuses=status, filters=_filters(where), by=by or (), period=period,
                         engine=engine)
+
+
+def _read(path: Path, question: Callable[[Any], T]) -> T:
+    """``question(ws)`` on the workspace at ``path``, opened read-only and closed after."""
+    ws = _open(path)
+    try:
+        return question(ws)
+    finally:
+        ws.close()
 
 
 def _open(path: Path, *, create: bool = False):
@@ -190,11 +202,6 @@ def _print_summary(summary, workspace: Path) -> None:
         console.print(Text(f"note: {note}", style="yellow"))
 
 
-@contextlib.contextmanager
-def _nothing():
-    yield
-
-
 def _import_signature() -> inspect.Signature:
     """``aovlab import``'s parameters: the fixed ones, then every importer option."""
     fixed = [
@@ -280,11 +287,7 @@ def kpis(
                           fix="add --last month (or --period month)")
     sel = _selection(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, by=by, period=period, engine=engine)
-    ws = _open(workspace)
-    try:
-        result = run(ws, sel, trim=trim, last=last)
-    finally:
-        ws.close()
+    result = _read(workspace, lambda ws: run(ws, sel, trim=trim, last=last))
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if wanted is None and vs is not None and fmt == "table":
         tag = "pop" if vs == "previous" else "yoy"
@@ -321,11 +324,7 @@ def histogram(
 
     sel = _selection(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
-    ws = _open(workspace)
-    try:
-        h = run(ws, sel, bins=bins, fence_k=fence)
-    finally:
-        ws.close()
+    h = _read(workspace, lambda ws: run(ws, sel, bins=bins, fence_k=fence))
     title, caption = histogram_title(h)
     write(histogram_bars(h) if fmt == "table" else h.table, fmt, output, title=title,
           caption=caption,
@@ -359,11 +358,7 @@ def explain(
 
     sel = _selection(definition=definition, currency=currency, status=status, where=where,
                      by=by, engine=engine)
-    ws = _open(workspace)
-    try:
-        x = run(ws, base, compare, sel, last=last, vs=vs)
-    finally:
-        ws.close()
+    x = _read(workspace, lambda ws: run(ws, base, compare, sel, last=last, vs=vs))
     if fmt == "json":  # the whole explanation: headline, periods, segments, identities
         write_text(x.to_json(), output, protect=[workspace], force=force)
     elif fmt != "table":  # a table format: the segment rows
@@ -396,12 +391,10 @@ def report(
 
     sel = _selection(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
-    ws = _open(workspace)
-    try:
-        with err.status("building the report ...") if err.is_terminal else _nothing():
-            html = run(ws, sel, output=output, force=force, title=title)
-    finally:
-        ws.close()
+    with err.status("building the report ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        html = _read(workspace, lambda ws: run(ws, sel, output=output, force=force,
+                                               title=title))
     err.print(Text(f"wrote {output} ({len(html.encode()) / 1e6:.1f} MB, works offline)"))
 
 
@@ -436,11 +429,7 @@ def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
     """What the workspace holds: rows per table, date range, currencies, imports."""
     from ..storage import workspace_status
 
-    ws = _open(workspace)
-    try:
-        info = workspace_status(ws)
-    finally:
-        ws.close()
+    info = _read(workspace, workspace_status)
     console.print(rich_table(info["tables"], title=f"Workspace {workspace}"))
     console.print(rich_table(info["orders"], title="Orders by status and currency"))
     console.print(rich_table(info["imports"], title="Imports"))

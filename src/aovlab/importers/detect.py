@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError, Location
-from .reading import csv_header
+from .reading import check_file, csv_header
 
 #: (format, columns that must all be present, what the note says)
 _BY_COLUMNS: tuple[tuple[str, frozenset[str], str], ...] = (
@@ -67,9 +67,7 @@ def _folder(p: Path) -> tuple[str, str] | None:
 
 
 def _file(p: Path) -> tuple[str, str] | None:
-    if not p.exists():
-        raise InputError("file does not exist", Location(str(p)),
-                         fix="check the path (and the current folder)")
+    check_file(p)  # missing, a folder, empty: said as such, not as an unknown format
     if p.name.lower().endswith(".parquet"):
         return _by_columns(_parquet_columns(p))
     if _cdnow(p):

@@ -19,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
 from ..analyses import explain, histogram, kpis
 from ..errors import AovlabError, CurrencyMixError
 from ..query import Selection
+from ..version import __version__
 from .files import write_text
+from .terminal import is_missing
 
 #: Breakdowns drawn when the data has two groups or more, and the most bars each shows.
 BREAKDOWNS = ("channel", "country", "region", "device", "customer_type", "source")
@@ -117,24 +118,20 @@ def _why(source: Any, sel: Selection, grain: str, by: str, notes: list[str]):
 
 # -- cards ----------------------------------------------------------------------------------
 def _money(v: float, cur: str) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.2f} {cur}"
+    return "–" if is_missing(v) else f"{v:,.2f} {cur}"
 
 
 def _count(v: float) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{int(v):,}"
+    return "–" if is_missing(v) else f"{int(v):,}"
 
 
 def _change(row: pd.Series, col: str, tag: str) -> tuple[str, str]:
     pct = row.get(f"{col}_{tag}_pct", math.nan)
-    if bool(row.get(f"{tag}_partial", False)) and not _missing(pct):
+    if bool(row.get(f"{tag}_partial", False)) and not is_missing(pct):
         return "partial period", "muted"
-    if _missing(pct):
+    if is_missing(pct):
         return "no earlier data", "muted"
     return f"{pct:+.1%}", "up" if pct > 0 else "down" if pct < 0 else "muted"
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _cards(data: dict[str, Any]) -> tuple[list[Card], str]:
@@ -147,7 +144,7 @@ def _cards(data: dict[str, Any]) -> tuple[list[Card], str]:
     spec = [("AOV", "aov", lambda v: _money(v, cur)), ("Median order", "median",
             lambda v: _money(v, cur)), ("Orders", "orders", _count),
             ("Revenue", "revenue", lambda v: _money(v, cur))]
-    if not _missing(row.get("session_conversion_rate", math.nan)):
+    if not is_missing(row.get("session_conversion_rate", math.nan)):
         spec.append(("Session conversion", "session_conversion_rate", lambda v: f"{v:.2%}"))
     cards = []
     for label, col, fmt in spec:
@@ -241,7 +238,7 @@ def _funnel(data: dict[str, Any]) -> Section | None:
              ("added to cart", "add_to_cart_sessions"),
              ("began checkout", "begin_checkout_sessions"), ("purchased", "purchase_sessions")]
     values = [(label, row.get(col, math.nan)) for label, col in steps]
-    values = [(label, v) for label, v in values if not _missing(v)]
+    values = [(label, v) for label, v in values if not is_missing(v)]
     if len(values) < 2:
         return None
     fig = go.Figure(go.Funnel(y=[v[0] for v in values], x=[v[1] for v in values],
@@ -279,7 +276,7 @@ def _waterfall(data: dict[str, Any], defn: str, cur: str) -> Section | None:
         parts.append(f"revenue: traffic {f.loc['funnel'].iloc[0]:+,.2f}, conversion "
                      f"{f[('funnel', 'conversion rate')]:+,.2f}, AOV {f[('funnel', 'aov')]:+,.2f}")
     lo, hi = x.meta["change_ci_low"], x.meta["change_ci_high"]
-    noise = ("" if _missing(lo) else
+    noise = ("" if is_missing(lo) else
              f" Change {x.change:+,.2f}, 95% interval {lo:+,.2f} .. {hi:+,.2f}: "
              + ("beyond noise." if x.beyond_noise else "within noise."))
     return Section("why", "Why AOV moved", _figure_html(fig),

@@ -132,12 +132,13 @@ def _mark_partial(df: pd.DataFrame, keep: set[str]) -> pd.DataFrame:
         if flag not in keep:  # shown only when asked for by name
             df = df.drop(columns=flag)
         for col in [c for c in df.columns if c.endswith((f"_{tag}_pct", f"_{tag}_change"))]:
-            df[col] = [("partial" if m and not _missing(v) else v)
+            df[col] = [("partial" if m and not is_missing(v) else v)
                        for v, m in zip(df[col], marked, strict=True)]
     return df
 
 
-def _missing(v: object) -> bool:
+def is_missing(v: object) -> bool:
+    """None or NaN: a cell with no value."""
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 

@@ -254,7 +254,6 @@ class Workspace:
                     f"{c.changed} {name} rows have a key already in the workspace "
                     "with different values; the workspace keeps its version"
                 )
-        con.execute("DROP TABLE IF EXISTS _line_orders")
 
     def _log(self, con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
         con.execute(
