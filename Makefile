@@ -20,6 +20,7 @@ demo: $(VENV)/.installed
 ## Run the whole test suite (DuckDB and Spark engines, real data from ../shared/data).
 test: $(VENV)/.installed
 	./scripts/ensure-java.sh
+	./scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

@@ -114,3 +114,21 @@ def reference_kpis(df: pd.DataFrame, by: list[str], definition: str = "net",
                                    if len(with_cost) else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: A product name a spreadsheet would run as a formula (OWASP's CSV injection example).
+EVIL_PRODUCT = '=HYPERLINK("http://evil.example","free gift")'
+
+
+def shop_lines(days: int = 90) -> pd.DataFrame:
+    """Order lines of a small shop over ``days`` days from 2024-01-01: two channels, two
+    countries, a mug in every order and, in every fourth, a product named like a formula."""
+    rows = []
+    for i in range(days):
+        day = str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=i))
+        head = (f"o{i}", f"c{i % 23}", day, "web" if i % 3 else "app", "FR" if i % 2 else "DE")
+        rows.append((*head, "mug", 1 + i % 3, 12.5))
+        if i % 4 == 0:
+            rows.append((*head, EVIL_PRODUCT, 1, 40.0 + i))
+    return pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "channel",
+                                       "country", "product_id", "quantity", "unit_price"])

@@ -3,6 +3,7 @@ where the data has them, and every number the same as the analyses'."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -14,6 +15,9 @@ from tests.test_cli import aovlab as run_cli
 import aovlab
 from aovlab.errors import CurrencyMixError
 from aovlab.report.html import report
+from aovlab.report.locale import Speaker
+
+EN = Speaker()
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +39,23 @@ def test_the_report_works_offline_and_names_its_definition(uci):
     assert get_plotlyjs()[:200] in html  # Plotly's JavaScript, inlined once
     assert html.count(get_plotlyjs()[:200]) == 1
     assert _sections(html) == ["trend", "histogram", "why", "by-country", "by-customer_type",
-                               "notes"]  # no traffic: no funnel; one channel: no channel bars
-    charts = re.findall(r'"text":"([^"]*definition)"', html)
-    assert len(charts) >= 5 and all("net definition" in c for c in charts)
-    assert "Orders 2010-12-01 .. 2011-12-09, GBP" in html
+                               "by-product", "notes"]  # no traffic: no funnel; one channel
+    figures = re.findall(r'<script type="application/json" id="figure-[^"]+">(.*?)</script>',
+                         html, re.S)
+    titles = [json.loads(f)["layout"]["title"]["text"] for f in figures]
+    assert len(titles) == 6 and all(t.endswith("— net definition") for t in titles)
+    assert f"Orders {EN.date_range('2010-12-01', '2011-12-09')}, GBP." in html
 
 
 def test_the_cards_are_the_last_whole_month_with_its_changes(uci):
     html = report(uci)
     k = aovlab.kpis(uci, last="month").table.iloc[0]
-    assert "<h2>2011-11-01..2011-11-30</h2>" in html
-    card = re.search(r'data-kpi="AOV">(.*?)</div>\s*</div>', html, re.S).group(1)
-    assert f"{k.aov:,.2f} GBP" in card and f"{k.aov_pop_pct:+.1%}" in card
-    assert "no earlier data</span> vs a year earlier" in card  # no November 2010
+    assert f'<h2 id="period">{EN.date_range("2011-11-01", "2011-11-30")}</h2>' in html
+    card = re.search(r'data-kpi="aov"[^>]*>(.*?)</div>\s*</div>', html, re.S).group(1)
+    assert f"£{k.aov:,.2f}" in card and f"{k.aov_pop_pct:+.1%} vs previous period" in card
+    assert "no earlier data vs a year earlier" in card  # no November 2010
     assert "within noise" in card or "beyond noise" in card
-    orders = re.search(r'data-kpi="Orders">(.*?)</div>\s*</div>', html, re.S).group(1)
+    orders = re.search(r'data-kpi="orders"[^>]*>(.*?)</div>\s*</div>', html, re.S).group(1)
     assert f"{int(k.orders):,}" in orders
     assert "partial" in html  # December 2011 (9 days) is marked in the trend
 
@@ -61,7 +67,7 @@ def test_traffic_adds_the_funnel_and_conversion():
     assert "funnel" in _sections(html) and "by-device" in _sections(html)
     k = aovlab.kpis(ws).table.iloc[0]
     assert f"{k.session_conversion_rate:.2%}" in html
-    assert 'data-kpi="Session conversion"' in html
+    assert 'data-kpi="session_conversion_rate"' in html
 
 
 def test_data_from_the_store_is_escaped_and_one_currency_is_required(tmp_path):
@@ -93,3 +99,22 @@ def test_the_cli_writes_the_report_and_never_onto_the_workspace(tmp_path):
     assert res.returncode == 2 and "--force" in res.stderr
     res = run_cli("report", "-w", "ws.duckdb", "-o", "ws.duckdb", cwd=tmp_path)
     assert res.returncode == 2 and "workspace itself" in res.stderr
+
+
+def test_charts_are_exported_as_png_and_svg_through_chromium(tmp_path):
+    from tests.fixtures import shop_lines
+
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, shop_lines(), kind="lines", currency="EUR")
+    html = report(ws, charts_dir=tmp_path / "charts", locale="de")
+    keys = [k for k in _sections(html) if k != "notes"]
+    files = sorted(p.name for p in (tmp_path / "charts").iterdir())
+    assert files == sorted(f"{k}.{ext}" for k in keys for ext in ("png", "svg"))
+    assert (tmp_path / "charts" / "trend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "charts" / "histogram.svg").read_text()
+    assert svg.startswith("<svg") and "Definition net" in svg and "Bestellwerte" in svg
+    with pytest.raises(aovlab.AovlabError, match="exists already"):
+        report(ws, charts_dir=tmp_path / "charts")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(aovlab.AovlabError, match="is a file"):
+        report(ws, charts_dir=tmp_path / "file")

@@ -3,11 +3,13 @@ version (an import invalidates the cache)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import warnings
 
 import pandas as pd
 import pytest
-from tests.fixtures import tiny_orders
+from tests.fixtures import EVIL_PRODUCT, shop_lines, tiny_orders
 from tests.test_cli import aovlab as run_cli
 
 import aovlab
@@ -57,7 +59,8 @@ def test_bad_input_is_a_400_with_the_fix_and_headers_are_safe(shop):
     for h, v in (("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
                  ("referrer-policy", "no-referrer")):
         assert r.headers[h] == v
-    assert "default-src 'none'" in r.headers["content-security-policy"]
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self';" in csp  # no inline script
     assert c.get("/docs").status_code == 404  # Swagger UI would load code from a CDN
 
 
@@ -102,3 +105,92 @@ def test_serve_refuses_to_bind_beyond_loopback_without_a_token(shop):
     assert res.returncode == 2 and "without a token" in res.stderr and "--token" in res.stderr
     res = run_cli("serve", "-w", str(shop), "--port", "0", cwd=shop.parent)
     assert res.returncode == 2 and "is not a port" in res.stderr
+
+
+@pytest.fixture()
+def lines_shop(tmp_path):
+    path = tmp_path / "lines.duckdb"
+    with aovlab.Workspace(path) as ws:
+        aovlab.import_frame(ws, shop_lines(), kind="lines", currency="EUR")
+    return path
+
+
+def _cards(html: str) -> dict[str, float]:
+    return {k: float(v) for k, v in re.findall(r'data-kpi="(\w+)" data-value="([^"]+)"', html)}
+
+
+def test_the_dashboard_filters_give_the_librarys_numbers(lines_shop):
+    c = TestClient(create_app(lines_shop))
+    page = c.get("/").text
+    assert re.findall(r'<select name="(\w+)"', page) == [
+        "preset", "vs", "channel", "country", "customer_type", "definition", "locale"]
+    # no inline script: Plotly and the drawing code are files, the figures JSON data
+    assert re.findall(r"<script(?![^>]*(?:src=|application/json))", page) == []
+    got = _cards(c.get("/", params={"channel": "web", "preset": "month"}).text)
+    with aovlab.Workspace(lines_shop, read_only=True) as ws:
+        want = aovlab.kpis(ws, filters={"channel": "web"}, last="month").table.iloc[0]
+    assert want["orders"] == 20  # March 2024: 31 days, a third of them app
+    assert got == {k: pytest.approx(want[k]) for k in ("aov", "median", "orders", "revenue")}
+    de = c.get("/", params={"country": "FR"}, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert '<html lang="de" dir="ltr">' in de.text and "Bestellwerte" in de.text
+    fa = c.get("/", params={"locale": "fa"}).text
+    assert '<html lang="fa" dir="rtl">' in fa and '<div dir="ltr"><div class="plot"' in fa
+
+
+def test_every_table_downloads_and_csv_neutralises_formulas(lines_shop):
+    c = TestClient(create_app(lines_shop))
+    page = c.get("/", params={"country": "DE"}).text
+    links = [h.replace("&amp;", "&") for h in re.findall(r'href="(download/[^"]+)"', page)]
+    names = {re.match(r"download/([\w-]+)\.", h).group(1) for h in links}
+    assert {"kpis", "latest", "trend", "histogram", "by-channel", "by-product", "why"} <= names
+    assert all("country=DE" in h for h in links) and len(links) == 3 * len(names)
+    csv = c.get("/download/by-product.csv", params={"country": "DE"})
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    assert "'" + EVIL_PRODUCT.replace('"', '""') in csv.text
+    assert "\n" + EVIL_PRODUCT not in csv.text and "\n\"=HYPERLINK" not in csv.text
+    js = c.get("/download/by-product.json", params={"country": "DE"}).json()
+    assert EVIL_PRODUCT in {r["product"] for r in js}  # JSON keeps the name as it is
+    with aovlab.Workspace(lines_shop, read_only=True) as ws:
+        want = aovlab.kpis(ws, by=["product"], filters={"country": "DE"}).table
+    assert sorted(r["orders"] for r in js) == sorted(want["orders"])
+    assert c.get("/download/by-product.parquet").content[:4] == b"PAR1"
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("params", [
+    {"channel": "web' OR '1'='1"}, {"country": "FR\"; DROP TABLE orders; --"},
+    {"channel": "../../etc/passwd"}, {"preset": "month'; SELECT 1"}, {"vs": "../year"},
+    {"definition": "net; DELETE FROM orders"}, {"locale": "../../../etc/passwd"},
+    {"start": "2024-01-01' OR 1=1"}, {"currency": "EUR' --"}, {"orders; --": "x"},
+    {"product": "mug"},  # a parameter the page does not have
+])
+def test_hostile_filters_are_a_4xx_and_change_nothing(lines_shop, params):
+    before = _digest(lines_shop)
+    c = TestClient(create_app(lines_shop))
+    for url in ("/", "/download/kpis.csv"):
+        r = c.get(url, params=params)
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["fix"] and "Traceback" not in r.text
+    assert _digest(lines_shop) == before
+
+
+@pytest.mark.parametrize("url", [
+    "/download/..%2F..%2Fetc%2Fpasswd.csv", "/download/kpis.exe", "/download/orders.csv",
+    "/download/..%2Flines.duckdb", "/static/..%2F..%2Fpyproject.toml", "/static/evil.js",
+])
+def test_names_outside_the_known_tables_are_a_404(lines_shop, url):
+    before = _digest(lines_shop)
+    r = TestClient(create_app(lines_shop)).get(url)
+    assert r.status_code == 404 and "root:" not in r.text and "[project]" not in r.text
+    assert _digest(lines_shop) == before
+
+
+def test_the_form_and_downloads_carry_the_token(lines_shop):
+    c = TestClient(create_app(lines_shop, token="s3cret"))
+    page = c.get("/", params={"token": "s3cret"}).text
+    assert '<input type="hidden" name="token" value="s3cret">' in page
+    link = re.search(r'href="(download/kpis\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert c.get("/" + link).status_code == 200 and "token=s3cret" in link

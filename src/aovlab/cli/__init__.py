@@ -379,10 +379,20 @@ def report(
     definition: Definition_ = DEFAULT_DEFINITION,
     start: Start_ = None,
     end: End_ = None,
+    last: Annotated[str | None, typer.Option(
+        help="Report on the data's last whole week, month, quarter or year only.")] = None,
+    vs: Annotated[str, typer.Option(
+        help="What 'why AOV moved' compares the last period with: previous or year.")
+    ] = "previous",
     currency: Currency_ = None,
     status: Status_ = None,
     where: Where_ = None,
     title: Annotated[str | None, typer.Option(help="The report's title.")] = None,
+    locale: Annotated[str | None, typer.Option(
+        help="Language of labels, numbers and dates: en, de, fa, ro or zh_TW.")] = None,
+    charts: Annotated[Path | None, typer.Option(
+        "--charts", help="Also write every chart into this folder as PNG and SVG "
+                         "(needs Chromium).")] = None,
     engine: Engine_ = "duckdb",
     force: Force_ = False,
 ) -> None:
@@ -394,8 +404,10 @@ def report(
     with err.status("building the report ...") if err.is_terminal else \
             contextlib.nullcontext():
         html = _read(workspace, lambda ws: run(ws, sel, output=output, force=force,
-                                               title=title))
-    err.print(Text(f"wrote {output} ({len(html.encode()) / 1e6:.1f} MB, works offline)"))
+                                               title=title, locale=locale, last=last,
+                                               vs=vs, charts_dir=charts))
+    err.print(Text(f"wrote {output} ({len(html.encode()) / 1e6:.1f} MB, works offline)"
+                   + (f" and the charts into {charts}/" if charts is not None else "")))
 
 
 @app.command()
@@ -407,8 +419,12 @@ def serve(
     token: Annotated[str | None, typer.Option(
         envvar="AOVLAB_TOKEN", help="Required on every request (?token= or a Bearer "
                                     "header); needed for a non-loopback --host.")] = None,
+    locale: Annotated[str | None, typer.Option(
+        help="The dashboard's language (en, de, fa, ro, zh_TW); without it, the "
+             "browser's Accept-Language.")] = None,
 ) -> None:
-    """A local web server: the HTML report at / and a JSON API (OpenAPI at /openapi.json)."""
+    """A local dashboard at / (the report with filters and downloads) and a JSON API
+    (OpenAPI at /openapi.json)."""
     from ..web import LOOPBACK, create_app
 
     if host not in LOOPBACK and not token:
@@ -419,7 +435,7 @@ def serve(
         raise AovlabError(f"--port {port} is not a port", fix="use e.g. --port 8000")
     import uvicorn
 
-    app_ = create_app(workspace, token=token)
+    app_ = create_app(workspace, token=token, locale=locale)
     err.print(Text(f"serving {workspace} (read-only) at http://{host}:{port}/ — Ctrl-C stops"))
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 

@@ -1,8 +1,10 @@
-"""The local web server: the HTML report and a JSON API over one workspace (``aovlab serve``).
+"""The local dashboard and JSON API over one workspace (``aovlab serve``).
 
 :func:`create_app` builds a FastAPI application whose endpoints call the same library
-functions as the CLI (``kpis``, ``histogram``, ``explain``, ``html_report``), documented by
-OpenAPI at ``/openapi.json``. Safe by default:
+functions as the CLI (``kpis``, ``histogram``, ``explain``, the report's ``gather`` and
+``render``), documented by OpenAPI at ``/openapi.json``. ``/`` is the report with a filter
+form (:mod:`.dashboard`) in the browser's language; ``/download/<table>.<csv|json|parquet>``
+gives every table it draws. Safe by default:
 
 * the workspace is opened read-only, per request, so an import can run beside the server;
   results are cached per workspace version (the file's size and modification time), so an
@@ -11,13 +13,15 @@ OpenAPI at ``/openapi.json``. Safe by default:
   :class:`~aovlab.query.Selection`, and a bad one is a 400 with the fix, never a traceback;
 * a ``token`` (required by ``aovlab serve`` for any bind but loopback) is checked on every
   request, as ``Authorization: Bearer …`` or ``?token=…``;
-* every response carries a Content-Security-Policy (no request leaves the page; Plotly's
-  figures need inline scripts), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options:
-  DENY`` and ``Referrer-Policy: no-referrer``; CSV downloads neutralise spreadsheet formulas.
+* every response carries a Content-Security-Policy (no request leaves the page, no inline
+  script: Plotly and the figures' drawing code are served as files, the figures as JSON
+  data), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
+  ``Referrer-Policy: no-referrer``; CSV downloads neutralise spreadsheet formulas.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import io
 import threading
@@ -26,17 +30,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+
 from ..analyses import explain, histogram, kpis
 from ..errors import AovlabError
 from ..query import Selection
 from ..report import spreadsheet_safe
-from ..report.html import report
+from ..report.gather import gather
+from ..report.html import SCRIPTS, charts, render, script
+from ..report.locale import Speaker, check_locale, negotiate
 from ..storage import Workspace
+from . import dashboard
 
 __all__ = ["LOOPBACK", "create_app"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+# Plotly sets styles at run time (style-src 'unsafe-inline'); scripts come only from files.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
        "form-action 'self'")
 _CACHE_SIZE = 64
@@ -79,21 +89,33 @@ def _selection(q: dict[str, Any]) -> Selection:
                         by=q.get("by") or (), period=q.get("period"))
 
 
-def create_app(workspace: str | Path, *, token: str | None = None):
+def create_app(workspace: str | Path, *, token: str | None = None,
+               locale: str | None = None):
     """The FastAPI application serving ``workspace`` (read-only); ``token``, when given, is
-    required on every request."""
-    from fastapi import FastAPI, Query, Request
+    required on every request; ``locale`` is the dashboard's language when the page asks
+    for none (else the browser's ``Accept-Language`` decides)."""
+    from fastapi import FastAPI, Query
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
 
     path = Path(workspace)
     if not path.exists():
         raise AovlabError(f"workspace {path} does not exist",
                           fix="run 'aovlab import FILE' first, or pass --workspace")
+    default_locale = check_locale(locale) if locale else None
     cache = _Cache()
     # Swagger UI and ReDoc load their code from a CDN: only the OpenAPI document is served.
     app = FastAPI(title="aovlab", docs_url=None, redoc_url=None,
                   description="AOV analytics of one workspace; the same functions as the CLI.")
     app.state.cache = cache
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _secure(JSONResponse({"error": f"{where}: {first.get('msg', 'invalid')}",
+                                     "fix": "see /openapi.json for the parameters"},
+                                    status_code=400))
 
     def version() -> tuple:
         st = path.stat()
@@ -101,13 +123,15 @@ def create_app(workspace: str | Path, *, token: str | None = None):
         w = wal.stat() if wal.exists() else None
         return (st.st_size, st.st_mtime_ns, w.st_size if w else 0, w.st_mtime_ns if w else 0)
 
-    def run(name: str, params: dict[str, Any], fn: Callable[[Workspace], Any]) -> Any:
+    def cached(name: str, params: dict[str, Any], compute: Callable[[], Any]) -> Any:
         key = (version(), name, tuple(sorted((k, str(v)) for k, v in params.items())))
+        return cache.get(key, compute)
 
+    def run(name: str, params: dict[str, Any], fn: Callable[[Workspace], Any]) -> Any:
         def compute() -> Any:
             with Workspace(path, read_only=True) as ws:
                 return fn(ws)
-        return cache.get(key, compute)
+        return cached(name, params, compute)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -134,14 +158,70 @@ def create_app(workspace: str | Path, *, token: str | None = None):
               "start": Query(None), "end": Query(None), "currency": Query(None),
               "status": Query(None), "where": Query(None)}
 
-    @app.get("/", response_class=HTMLResponse, response_model=None, summary="The HTML report")
-    def page(definition: str | None = common["definition"], start: str | None = None,
-             end: str | None = None, currency: str | None = None,
-             status: list[str] | None = common["status"],
-             where: list[str] | None = common["where"]):
-        q = params(None, None, definition, start, end, currency, status, where)
-        sel = _selection(q)
-        return HTMLResponse(run("report", q, lambda ws: report(ws, sel)))
+    def values(dim: str) -> list[str]:
+        return run("values", {"dim": dim}, lambda ws: dashboard.dimension_values(ws, dim))
+
+    def page_query(request: Request) -> dashboard.PageQuery:
+        for k in request.query_params:
+            if len(request.query_params.getlist(k)) > 1:
+                raise AovlabError(f"{k} is given more than once", fix=f"give {k} once")
+        q = dashboard.parse(dict(request.query_params), values)
+        currencies = values("currency")
+        if not q.currency and len(currencies) > 1:  # the report draws one: the largest
+            q = dataclasses.replace(q, currency=currencies[0])
+        return q
+
+    def gathered(q: dashboard.PageQuery):
+        return run("report", {"q": q.key()},
+                   lambda ws: gather(ws, q.selection(), last=q.preset or None, vs=q.vs))
+
+    @app.get("/", response_class=HTMLResponse, response_model=None,
+             summary="The dashboard: the report with filters, in the browser's language")
+    def page(request: Request, preset: str | None = None, start: str | None = None,
+             end: str | None = None, vs: str | None = None, definition: str | None = None,
+             currency: str | None = None, locale: str | None = None,
+             channel: str | None = None, country: str | None = None,
+             device: str | None = None, customer_type: str | None = None):
+        q = page_query(request)
+        code = q.locale or default_locale or negotiate(request.headers.get("accept-language"))
+        given = request.query_params.get("token")
+
+        def draw() -> str:
+            data = gathered(q)
+            s = Speaker.of(code)
+            return render(data, s, drawn=charts(data, s), scripts="static/",
+                          controls=dashboard.controls(q, s, values, token=given),
+                          downloads=dashboard.downloads(list(data.tables()), q, s,
+                                                        token=given))
+        return HTMLResponse(cached("page", {"q": q.key(), "locale": code, "t": given}, draw))
+
+    @app.get("/download/{name}", response_model=None,
+             summary="A table of the dashboard as CSV, JSON or Parquet")
+    def download(request: Request, name: str, preset: str | None = None,
+                 start: str | None = None, end: str | None = None, vs: str | None = None,
+                 definition: str | None = None, currency: str | None = None,
+                 locale: str | None = None, channel: str | None = None,
+                 country: str | None = None, device: str | None = None,
+                 customer_type: str | None = None):
+        table, _, fmt = name.rpartition(".")
+        if fmt not in dashboard.DOWNLOAD_FORMATS:
+            return _not_found(f"no download {name!r}",
+                              f"use <table>.{'|'.join(dashboard.DOWNLOAD_FORMATS)}")
+        q = page_query(request)
+        tables = gathered(q).tables()
+        if table not in tables:
+            return _not_found(f"no table {table!r} in this report",
+                              f"use one of {', '.join(tables)}")
+        return _frame(tables[table], fmt, table)
+
+    @app.get("/static/{name}", response_model=None, include_in_schema=False)
+    def static(name: str):
+        from fastapi.responses import Response
+
+        if name not in SCRIPTS:
+            return _not_found(f"no file {name!r}", "")
+        return Response(script(name), media_type="text/javascript",
+                        headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/api/kpis", response_model=None, summary="AOV and companion KPIs (aovlab.kpis)")
     def api_kpis(by: list[str] | None = common["by"], period: str | None = None,
@@ -186,20 +266,36 @@ def create_app(workspace: str | Path, *, token: str | None = None):
 
 def _table(result, fmt: str, name: str):
     """A result as JSON (the whole result), or its main table as a CSV or Parquet file."""
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import JSONResponse
 
     if fmt == "json":
         return JSONResponse(result.to_dict())
+    return _frame(result.table, fmt, name)
+
+
+def _frame(df, fmt: str, name: str):
+    """A table as a CSV (formulas neutralised), JSON (records) or Parquet download."""
+    from fastapi.responses import Response
+
+    disposition = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "csv":
-        text = spreadsheet_safe(result.table).to_csv(index=False)
-        return Response(text, media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(spreadsheet_safe(df).to_csv(index=False), media_type="text/csv",
+                        headers=disposition)
+    if fmt == "json":
+        return Response(df.to_json(orient="records", date_format="iso"),
+                        media_type="application/json", headers=disposition)
     if fmt == "parquet":
         buf = io.BytesIO()
-        result.table.to_parquet(buf, index=False)
+        df.to_parquet(buf, index=False)
         return Response(buf.getvalue(), media_type="application/vnd.apache.parquet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.parquet"'})
+                        headers=disposition)
     raise AovlabError(f"format {fmt!r} is not one the API writes", fix="use json, csv or parquet")
+
+
+def _not_found(error: str, fix: str):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": error, "fix": fix}, status_code=404)
 
 
 def _secure(response):

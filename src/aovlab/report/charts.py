@@ -1,0 +1,195 @@
+"""The report's charts as Plotly figures, in the reader's language.
+
+Each builder turns one analysis result of :class:`~.gather.ReportData` into a
+:class:`Chart` (a figure, its title and caption), or None when the data has nothing to
+draw. The HTML report, the dashboard and ``--charts DIR`` (PNG and SVG through kaleido)
+all draw these same figures; every chart names the AOV definition.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .gather import ReportData
+from .locale import N_, Speaker
+from .terminal import is_missing
+
+#: The dimensions' names as a reader sees them (translated through the catalogs).
+DIMENSION_LABELS = {
+    "channel": N_("channel"), "country": N_("country"), "region": N_("region"),
+    "device": N_("device"), "customer_type": N_("customer type"), "source": N_("store"),
+    "category": N_("main category"), "product": N_("main product"),
+}
+GRAIN_LABELS = {"day": N_("day"), "week": N_("week"), "month": N_("month"),
+                "quarter": N_("quarter"), "year": N_("year")}
+
+
+@dataclass
+class Chart:
+    """One chart of the report: its anchor, title, Plotly figure and caption."""
+
+    key: str
+    title: str
+    figure: Any
+    caption: str = ""
+
+
+def dimension_label(dim: str, s: Speaker) -> str:
+    return s.gettext(DIMENSION_LABELS.get(dim, dim.replace("_", " ")))
+
+
+def _style(fig: Any, s: Speaker) -> Any:
+    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 50},
+                      height=380, font={"family": "system-ui, sans-serif"},
+                      separators=s.separators())
+    return fig
+
+
+def _titled(text: str, defn: str, s: Speaker) -> str:
+    return s.gettext("%(chart)s — %(definition)s definition") % {"chart": text,
+                                                                  "definition": defn}
+
+
+def trend(data: ReportData, s: Speaker) -> Chart:
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    t = data.trend.table
+    x = [str(p)[:10] for p in t["period"]]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=list(t["aov_ci_high"]) + list(
+        t["aov_ci_low"])[::-1], fill="toself", line={"width": 0}, hoverinfo="skip",
+        fillcolor="rgba(31,119,180,0.15)", name=_("AOV 95% interval")))
+    fig.add_trace(go.Scatter(x=x, y=t["aov"], mode="lines+markers", name=_("AOV"),
+                             line={"color": "#1f77b4"}))
+    fig.add_trace(go.Scatter(x=x, y=t["median"], mode="lines+markers", name=_("median"),
+                             line={"color": "#ff7f0e", "dash": "dot"}))
+    flags = t["partial"] if "partial" in t else [False] * len(x)
+    partial = [i for i, flag in enumerate(flags) if bool(flag)]
+    for i in partial:
+        fig.add_annotation(x=x[i], y=float(t["aov"].iloc[i]), text=_("partial"),
+                           showarrow=True, arrowhead=2, ay=-30)
+    grain = _(GRAIN_LABELS[data.grain])
+    fig.update_layout(title=_titled(_("AOV and median by %(grain)s") % {"grain": grain},
+                                    data.definition, s),
+                      yaxis_title=data.currency, hovermode="x unified")
+    caption = _("The band is the AOV's 95% interval (customers as the independent units).")
+    if partial:
+        caption += " " + _("%(n)s partial periods, cut by the data's first or last day, are "
+                           "marked: compare them with care.") % {"n": s.count(len(partial))}
+    return Chart("trend", _("Trend"), _style(fig, s), caption)
+
+
+def order_values(data: ReportData, s: Speaker) -> Chart:
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    h = data.histogram
+    t = h.table
+    inside = t[~t["outlier"]]
+    fig = go.Figure(go.Bar(x=(inside["bin_low"] + inside["bin_high"]) / 2, y=inside["orders"],
+                           width=(inside["bin_high"] - inside["bin_low"]), name=_("orders"),
+                           marker_color="#1f77b4"))
+    fig.add_vline(x=h.fence, line_dash="dash", line_color="#d62728",
+                  annotation_text=_("outlier fence %(value)s") % {"value": s.number(h.fence)})
+    fig.update_layout(title=_titled(_("Order values"), data.definition, s),
+                      xaxis_title=data.currency, yaxis_title=_("orders"), bargap=0.02)
+    caption = _("%(orders)s orders above the fence (%(order_share)s of orders) carry "
+                "%(revenue_share)s of revenue: read the median beside the AOV.") % {
+        "orders": s.count(h.outlier_orders), "order_share": s.percent(h.outlier_order_share),
+        "revenue_share": s.percent(h.outlier_revenue_share)}
+    return Chart("histogram", _("Order values"), _style(fig, s), caption)
+
+
+def breakdown(data: ReportData, dim: str, s: Speaker) -> Chart:
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    t = data.breakdowns[dim]
+    fig = go.Figure(go.Bar(
+        x=[str(v) for v in t[dim]], y=t["aov"], marker_color="#2ca02c",
+        error_y={"type": "data", "array": (t["aov_ci_high"] - t["aov"]).tolist(),
+                 "arrayminus": (t["aov"] - t["aov_ci_low"]).tolist(), "visible": True},
+        text=[_("%(n)s orders") % {"n": s.count(n)} for n in t["orders"]],
+        textposition="outside", name=_("AOV")))
+    label = dimension_label(dim, s)
+    fig.update_layout(title=_titled(_("AOV by %(dimension)s") % {"dimension": label},
+                                    data.definition, s), yaxis_title=data.currency)
+    fig.update_xaxes(type="category")  # product codes and years are names, not numbers
+    return Chart(f"by-{dim}", _("By %(dimension)s") % {"dimension": label}, _style(fig, s),
+                 _("Bars show each group's AOV with its 95% interval, largest groups first."))
+
+
+FUNNEL_STEPS = (
+    (N_("sessions"), "sessions"), (N_("viewed an item"), "view_item_sessions"),
+    (N_("added to cart"), "add_to_cart_sessions"),
+    (N_("began checkout"), "begin_checkout_sessions"), (N_("purchased"), "purchase_sessions"),
+)
+
+
+def funnel(data: ReportData, s: Speaker) -> Chart | None:
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    row = data.overall.table.iloc[0]
+    values = [(_(label), row.get(col, math.nan)) for label, col in FUNNEL_STEPS]
+    values = [(label, v) for label, v in values if not is_missing(v)]
+    if len(values) < 2:
+        return None
+    fig = go.Figure(go.Funnel(y=[v[0] for v in values], x=[v[1] for v in values],
+                              textinfo="value+percent previous"))
+    fig.update_layout(title=_("Sessions through the funnel"))
+    return Chart("funnel", _("Funnel"), _style(fig, s), _(
+        "Session conversion %(rate)s (sessions with a purchase / sessions, GA4's "
+        "definition).") % {"rate": s.percent(row["session_conversion_rate"], 2)})
+
+
+def why(data: ReportData, s: Speaker) -> Chart | None:
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    x = data.why
+    if x is None:
+        return None
+    f = x.factors.set_index(["identity", "component"])["effect"]
+    by = dimension_label(x.dimension, s)
+    steps = [(_("mix (%(dimension)s shares)") % {"dimension": by}, x.mix_effect),
+             (_("rate (AOV within each %(dimension)s)") % {"dimension": by}, x.rate_effect)]
+    ends = [_("AOV %(period)s") % {"period": s.date_range(*p)} for p in (x.base, x.compare)]
+    fig = go.Figure(go.Waterfall(
+        x=[ends[0], *(st[0] for st in steps), ends[1]],
+        y=[x.aov_base, *(st[1] for st in steps), x.aov_compare],
+        measure=["absolute", *("relative" for _st in steps), "total"],
+        text=[s.number(x.aov_base), *(s.signed_money(st[1]) for st in steps),
+              s.number(x.aov_compare)], textposition="outside"))
+    fig.update_layout(title=_titled(_("Why AOV moved"), data.definition, s),
+                      yaxis_title=data.currency, showlegend=False)
+    caption = [_("The parts add up to the change.")]
+    lo, hi = x.meta["change_ci_low"], x.meta["change_ci_high"]
+    if not is_missing(lo):
+        caption.append(_("Change %(change)s, 95%% interval %(low)s .. %(high)s.") % {
+            "change": s.signed_money(x.change), "low": s.signed_money(lo),
+            "high": s.signed_money(hi)})
+        caption.append(_("Beyond noise.") if x.beyond_noise else _("Within noise."))
+    if ("aov", "units per order") in f.index:
+        caption.append(_("Units per order %(units)s, unit price %(price)s.") % {
+            "units": s.signed_money(f[("aov", "units per order")]),
+            "price": s.signed_money(f[("aov", "average unit price")])})
+    if ("funnel", "conversion rate") in f.index:
+        caption.append(_("Revenue: traffic %(traffic)s, conversion %(conversion)s, AOV "
+                         "%(aov)s.") % {
+            "traffic": s.signed_money(f.loc["funnel"].iloc[0]),
+            "conversion": s.signed_money(f[("funnel", "conversion rate")]),
+            "aov": s.signed_money(f[("funnel", "aov")])})
+    return Chart("why", _("Why AOV moved"), _style(fig, s), " ".join(caption))
+
+
+def charts(data: ReportData, s: Speaker) -> list[Chart]:
+    """Every chart the data has, in the report's order."""
+    out: list[Chart | None] = [trend(data, s), order_values(data, s), why(data, s)]
+    out += [breakdown(data, dim, s) for dim in data.breakdowns]
+    out.append(funnel(data, s))
+    return [c for c in out if c is not None]
+

@@ -1,0 +1,124 @@
+"""What the report and the dashboard show, computed once per selection by the analyses.
+
+:func:`gather` runs the library's own functions (``kpis``, ``histogram``, ``explain``) so
+that every number on a page is one the CLI and the API give for the same selection;
+:class:`ReportData` holds their results and names the tables a user can download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..analyses import explain, histogram, kpis
+from ..errors import AovlabError, CurrencyMixError
+from ..query import LAST_UNITS, Selection
+
+#: Breakdowns drawn when the data has two groups or more, and the most bars each shows.
+BREAKDOWNS = ("channel", "country", "region", "device", "customer_type", "source",
+              "category", "product")
+MAX_BARS = 12
+
+
+@dataclass
+class ReportData:
+    """The analyses' results behind one report (see :func:`gather`)."""
+
+    selection: Selection
+    overall: Any
+    grain: str
+    trend: Any
+    latest: Any | None
+    histogram: Any
+    breakdowns: dict[str, pd.DataFrame]
+    why_by: str
+    why: Any | None
+    last: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return str(self.overall.table.iloc[0]["currency"])
+
+    @property
+    def definition(self) -> str:
+        return self.overall.meta["definition"]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table the report draws, by the name its download has."""
+        out = {"kpis": self.overall.table, "trend": self.trend.table,
+               "histogram": self.histogram.table}
+        if self.latest is not None:
+            out["latest"] = self.latest.table
+        out.update({f"by-{dim}": t for dim, t in self.breakdowns.items()})
+        if self.why is not None:
+            out["why"] = self.why.segments
+        return out
+
+
+def gather(source: Any, sel: Selection, *, last: str | None = None,
+           vs: str = "previous") -> ReportData:
+    """Run the report's analyses on ``sel``.
+
+    Without ``last`` the report covers the selection's dates and opens with its last whole
+    period (a month when the data spans three months or more, else a week, else a day);
+    with ``last`` (``week``, ``month``, ``quarter``, ``year``) it covers only the data's
+    last whole such period, compared with the one before it and a year earlier.
+    ``vs`` is what "why AOV moved" compares the last period with.
+    """
+    if last is not None and last not in LAST_UNITS:
+        raise AovlabError(f"last {last!r} is not a period", fix=f"use one of "
+                          f"{', '.join(LAST_UNITS)}")
+    notes: list[str] = []
+    latest = None
+    try:
+        if last is not None:
+            latest = kpis(source, sel, last=last)
+            sel = sel.with_(start=latest.meta["start"], end=latest.meta["end"])
+        overall = kpis(source, sel)
+    except CurrencyMixError as exc:
+        raise CurrencyMixError(
+            "the report draws one currency and the selection holds several",
+            fix="pass --currency (e.g. --currency EUR), or --where source=... for one store",
+        ) from exc
+    notes += overall.notes
+    meta = overall.meta
+    first, last_day = meta["first_date"], meta["last_date"]
+    span = (pd.Timestamp(last_day) - pd.Timestamp(first)).days if first is not None else 0
+    grain = "month" if span >= 90 else "week" if span >= 21 else "day"
+    if last is None:
+        latest = _latest(source, sel, grain, notes)
+    breakdowns = {}
+    for dim in BREAKDOWNS:
+        t = kpis(source, sel, by=[dim]).table
+        if (t[dim] != "(not set)").sum() >= 2:
+            breakdowns[dim] = t.sort_values(["orders", dim], ascending=[False, True]).head(
+                MAX_BARS).reset_index(drop=True)
+    # why AOV moved, split by the first dimension the data varies in (channel, country, ...)
+    why_by = next(iter(breakdowns), "channel")
+    why_unit = last or grain
+    return ReportData(
+        selection=sel, overall=overall, grain=grain, trend=kpis(source, sel, period=grain),
+        latest=latest, histogram=histogram(source, sel), breakdowns=breakdowns,
+        why_by=why_by, why=_why(source, sel, why_unit, why_by, vs, notes), last=last,
+        notes=notes)
+
+
+def _latest(source: Any, sel: Selection, grain: str, notes: list[str]):
+    """The last whole period's KPIs with their changes, or None when there is none."""
+    try:
+        return kpis(source, sel, last=grain)
+    except AovlabError as exc:
+        notes.append(f"no whole {grain} to open the report with: {exc.message}")
+        return None
+
+
+def _why(source: Any, sel: Selection, unit: str, by: str, vs: str, notes: list[str]):
+    try:
+        return explain(source, None, None, sel.with_(by=(by,), start=None, end=None),
+                       last=unit, vs=vs)
+    except AovlabError as exc:
+        notes.append(f"why AOV moved is left out: {exc.message}")
+        return None
