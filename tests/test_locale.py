@@ -59,6 +59,9 @@ def test_locales_are_parsed_and_negotiated():
     assert negotiate("zh-TW,zh;q=0.9") == "zh_TW"
     assert negotiate("zh-CN") == "en"  # Simplified Chinese is not Traditional
     assert negotiate("*;q=bad,,;;") == "en" and negotiate(None) == "en"
+    assert negotiate("fr, de;q=0") == "en"  # q=0: not German
+    assert negotiate("fr;level=1;q=0.9, ro;q=0.4") == "ro"
+    assert check_locale("de-US") == "de" and check_locale("fa-US") == "fa"
 
 
 def test_money_numbers_and_dates_follow_cldr():

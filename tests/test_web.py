@@ -16,9 +16,13 @@ import aovlab
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx's successor
-    from fastapi.testclient import TestClient
+    from fastapi.testclient import TestClient as _TestClient
 
 from aovlab.web import create_app
+
+
+def TestClient(app):  # noqa: N802 - as FastAPI's, on the address the server answers
+    return _TestClient(app, base_url="http://127.0.0.1:8000")
 
 
 @pytest.fixture()
@@ -173,7 +177,12 @@ def test_hostile_filters_are_a_4xx_and_change_nothing(lines_shop, params):
     for url in ("/", "/download/kpis.csv"):
         r = c.get(url, params=params)
         assert r.status_code == 400, (url, r.text)
-        assert r.json()["fix"] and "Traceback" not in r.text
+        assert "Traceback" not in r.text
+        if url == "/":  # the dashboard says it as a page, escaped, with no script
+            assert "Fix:" in r.text and "<script" not in r.text
+            assert "' OR '1'='1" not in r.text and "DROP TABLE orders; --\"" not in r.text
+        else:
+            assert r.json()["fix"]
     assert _digest(lines_shop) == before
 
 
@@ -194,3 +203,33 @@ def test_the_form_and_downloads_carry_the_token(lines_shop):
     assert '<input type="hidden" name="token" value="s3cret">' in page
     link = re.search(r'href="(download/kpis\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
     assert c.get("/" + link).status_code == 200 and "token=s3cret" in link
+
+
+def test_a_page_elsewhere_pointing_its_name_at_loopback_is_refused(lines_shop):
+    app = create_app(lines_shop)
+    r = _TestClient(app, base_url="http://evil.example").get("/api/kpis")
+    assert r.status_code == 403 and "127.0.0.1" in r.json()["error"]  # DNS rebinding
+    assert _TestClient(app, base_url="http://localhost:8000").get("/api/kpis").status_code \
+        == 200
+    assert _TestClient(app, base_url="http://[::1]:8000").get("/api/kpis").status_code == 200
+
+
+def test_with_a_token_the_scripts_load_and_any_host_may_ask(lines_shop):
+    c = _TestClient(create_app(lines_shop, token="s3cret"), base_url="http://shop.lan")
+    assert c.get("/static/aovlab.js").status_code == 200  # public code, no data
+    assert c.get("/static/aovlab.js").headers.get("cache-control") == "max-age=3600"
+    assert c.get("/").status_code == 401
+    basic = {"Authorization": "Basic cHJveHk6cHc="}  # a proxy's own credentials
+    r = c.get("/api/kpis", params={"token": "s3cret"}, headers=basic)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert c.get("/api/kpis", headers={"Authorization": "bearer s3cret"}).status_code == 200
+
+
+def test_the_cards_open_on_the_last_whole_period_of_the_dates_chosen(lines_shop):
+    c = TestClient(create_app(lines_shop))
+    page = c.get("/", params={"start": "2024-01-01", "end": "2024-02-15"}).text
+    with aovlab.Workspace(lines_shop, read_only=True) as ws:
+        want = aovlab.kpis(ws, start="2024-02-05", end="2024-02-11", period="week").table
+    # 46 days: weeks; the last whole one before 15 February is 5-11 February
+    assert _cards(page)["orders"] == want["orders"].iloc[0] == 7
+    assert _cards(page)["aov"] == pytest.approx(want["aov"].iloc[0])

@@ -1,6 +1,6 @@
 """Analyses: each takes one validated selection and returns a result object.
 
-Siblings (kpis, histogram, explain; later customers, baskets, levers, experiments) share
+Siblings (kpis, histogram, explain, values; later customers, baskets, levers, experiments) share
 only the layers below them and never import one another.
 """
 
@@ -8,6 +8,7 @@ from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
 from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
 from .result import Result
+from .values import dimension_values
 
 __all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
-           "check_additivity", "explain", "histogram", "kpis"]
+           "check_additivity", "dimension_values", "explain", "histogram", "kpis"]

@@ -8,6 +8,7 @@ all draw these same figures; every chart names the AOV definition.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,12 @@ class Chart:
     title: str
     figure: Any
     caption: str = ""
+
+
+def _plain(value: object) -> str:
+    """A value from the store as Plotly's text: Plotly reads some HTML in labels (``<a>``,
+    ``<b>``), so a product named ``<a href=...>`` must show as written, not as a link."""
+    return html.escape(str(value), quote=False)
 
 
 def dimension_label(dim: str, s: Speaker) -> str:
@@ -109,7 +116,7 @@ def breakdown(data: ReportData, dim: str, s: Speaker) -> Chart:
     _ = s.gettext
     t = data.breakdowns[dim]
     fig = go.Figure(go.Bar(
-        x=[str(v) for v in t[dim]], y=t["aov"], marker_color="#2ca02c",
+        x=[_plain(v) for v in t[dim]], y=t["aov"], marker_color="#2ca02c",
         error_y={"type": "data", "array": (t["aov_ci_high"] - t["aov"]).tolist(),
                  "arrayminus": (t["aov"] - t["aov_ci_low"]).tolist(), "visible": True},
         text=[_("%(n)s orders") % {"n": s.count(n)} for n in t["orders"]],

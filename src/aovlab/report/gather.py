@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..analyses import explain, histogram, kpis
 from ..errors import AovlabError, CurrencyMixError
-from ..query import LAST_UNITS, Selection
+from ..query import LAST_UNITS, VS, Selection, compared_with, last_whole
 
 #: Breakdowns drawn when the data has two groups or more, and the most bars each shows.
 BREAKDOWNS = ("channel", "country", "region", "device", "customer_type", "source",
@@ -71,6 +71,8 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
     if last is not None and last not in LAST_UNITS:
         raise AovlabError(f"last {last!r} is not a period", fix=f"use one of "
                           f"{', '.join(LAST_UNITS)}")
+    if vs not in VS:
+        raise AovlabError(f"vs {vs!r} is not a comparison", fix=f"use one of {', '.join(VS)}")
     notes: list[str] = []
     latest = None
     try:
@@ -88,8 +90,10 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
     first, last_day = meta["first_date"], meta["last_date"]
     span = (pd.Timestamp(last_day) - pd.Timestamp(first)).days if first is not None else 0
     grain = "month" if span >= 90 else "week" if span >= 21 else "day"
-    if last is None:
-        latest = _latest(source, sel, grain, notes)
+    unit = last or grain
+    if latest is None:
+        latest = _latest(source, sel, grain, last_day, notes)
+    opening = None if latest is None else (latest.meta["start"], latest.meta["end"])
     breakdowns = {}
     for dim in BREAKDOWNS:
         t = kpis(source, sel, by=[dim]).table
@@ -98,27 +102,35 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
                 MAX_BARS).reset_index(drop=True)
     # why AOV moved, split by the first dimension the data varies in (channel, country, ...)
     why_by = next(iter(breakdowns), "channel")
-    why_unit = last or grain
     return ReportData(
         selection=sel, overall=overall, grain=grain, trend=kpis(source, sel, period=grain),
         latest=latest, histogram=histogram(source, sel), breakdowns=breakdowns,
-        why_by=why_by, why=_why(source, sel, why_unit, why_by, vs, notes), last=last,
+        why_by=why_by, why=_why(source, sel, opening, unit, why_by, vs, notes), last=last,
         notes=notes)
 
 
-def _latest(source: Any, sel: Selection, grain: str, notes: list[str]):
-    """The last whole period's KPIs with their changes, or None when there is none."""
+def _latest(source: Any, sel: Selection, grain: str, last_day: Any, notes: list[str]):
+    """The KPIs of the selection's last whole ``grain`` (the one its last order closes, else
+    the one before) with their changes, or None when the selection holds none whole."""
+    start, end = last_whole(pd.Timestamp(last_day).date(), grain)
+    if sel.start is not None and start < sel.start:
+        notes.append(f"no whole {grain} in the dates chosen: the cards show the whole range")
+        return None
     try:
-        return kpis(source, sel, last=grain)
+        return kpis(source, sel.with_(start=start, end=end, period=grain))
     except AovlabError as exc:
         notes.append(f"no whole {grain} to open the report with: {exc.message}")
         return None
 
 
-def _why(source: Any, sel: Selection, unit: str, by: str, vs: str, notes: list[str]):
+def _why(source: Any, sel: Selection, opening: tuple | None, unit: str, by: str, vs: str,
+         notes: list[str]):
+    """Why AOV moved from the period before the opening one (or a year earlier) to it."""
+    if opening is None:
+        return None
     try:
-        return explain(source, None, None, sel.with_(by=(by,), start=None, end=None),
-                       last=unit, vs=vs)
+        return explain(source, compared_with(opening, unit, vs), opening,
+                       sel.with_(by=(by,), start=None, end=None))
     except AovlabError as exc:
         notes.append(f"why AOV moved is left out: {exc.message}")
         return None

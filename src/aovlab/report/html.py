@@ -18,7 +18,7 @@ import math
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -134,12 +134,15 @@ def _json_block(fig: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@lru_cache(maxsize=1)
-def _environment():
+@cache
+def _environment(code: str):
+    """The template environment of one language: one each, as installing a catalog changes
+    the environment and the dashboard renders pages of several languages at once."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("aovlab.report", "templates"),
                              autoescape=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(Speaker(code).translations, newstyle=True)
     return env
 
 
@@ -170,8 +173,7 @@ def render(data: ReportData, speaker: Speaker | None = None, *, title: str | Non
     filter form and download links.
     """
     s = speaker or Speaker()
-    env = _environment()
-    env.install_gettext_translations(s.translations, newstyle=True)
+    env = _environment(s.code)
     meta = data.overall.meta
     card_list, card_period = cards(data, s)
     drawn = charts(data, s) if drawn is None else drawn
@@ -220,4 +222,9 @@ def export_charts(drawn: list[Chart], folder: str | Path, *, force: bool = False
                 f"could not draw the charts: {str(exc).splitlines()[0] if str(exc) else exc!r}",
                 fix="install Chromium (apt-get install chromium) or set BROWSER_PATH to a "
                     "Chrome or Chromium binary") from exc
+        empty = [t.name for (_c, t, _f), tmp in zip(targets, temps, strict=True)
+                 if tmp.stat().st_size == 0]
+        if empty:  # kaleido reports a figure it could not draw by leaving its file empty
+            raise AovlabError(f"could not draw {', '.join(empty)}",
+                              fix="run again; if it persists, report the figure")
     return [target for _c, target, _f in targets]

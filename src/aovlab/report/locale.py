@@ -54,10 +54,14 @@ def check_locale(code: str | None) -> str:
         return DEFAULT_LOCALE
     from babel import Locale, UnknownLocaleError
 
+    tag = str(code).replace("-", "_")
     try:
-        parsed = Locale.parse(str(code).replace("-", "_"))
+        parsed = Locale.parse(tag)
     except (UnknownLocaleError, ValueError, TypeError):
-        parsed = None
+        try:  # de-US, fa-US: CLDR has no such pair, the language is what counts
+            parsed = Locale.parse(tag.split("_")[0]) if tag.split("_")[0].isalpha() else None
+        except (UnknownLocaleError, ValueError, TypeError):
+            parsed = None
     if parsed is not None:
         if parsed.language == "zh" and (parsed.territory in ("TW", "HK", "MO")
                                         or parsed.script == "Hant"):
@@ -73,14 +77,15 @@ def negotiate(accept_language: str | None) -> str:
     none fits or the header is malformed)."""
     wanted = []
     for part in (accept_language or "").split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
+        tag, *params = (p.strip() for p in part.split(";"))
         q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                continue
-        if tag and tag != "*":
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if tag and tag != "*" and 0 < q <= 1:  # q=0: "not this one"
             wanted.append((q, tag))
     for _, tag in sorted(wanted, key=lambda w: -w[0]):
         try:

@@ -135,9 +135,18 @@ def create_app(workspace: str | Path, *, token: str | None = None,
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
-        if token is not None:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() \
-                or request.query_params.get("token", "")
+        # Without a token the server answers this machine only: a page elsewhere that
+        # points its own name at 127.0.0.1 (DNS rebinding) is refused by its Host header.
+        if token is None and _hostname(request.headers.get("host", "")) not in LOOPBACK:
+            return _secure(JSONResponse({"error": "this server answers only 127.0.0.1",
+                                         "fix": "open http://127.0.0.1:PORT/, or serve with "
+                                                "--token"}, status_code=403))
+        # Plotly and the drawing code are public: the page's <script src> carries no token.
+        if token is not None and not request.url.path.startswith("/static/"):
+            auth = request.headers.get("authorization", "")
+            scheme, _, credentials = auth.partition(" ")
+            given = credentials.strip() if scheme.lower() == "bearer" else ""
+            given = given or request.query_params.get("token", "")
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return _secure(JSONResponse({"error": "a token is required",
                                              "fix": "pass ?token=... or an Authorization: "
@@ -145,7 +154,16 @@ def create_app(workspace: str | Path, *, token: str | None = None,
         try:
             response = await call_next(request)
         except AovlabError as exc:
-            response = JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=400)
+            response = (_error_page(exc) if request.url.path == "/" else
+                        JSONResponse({"error": exc.message, "fix": exc.fix}, status_code=400))
+        except Exception as exc:  # noqa: BLE001 - a bug: a clean 500, still with the headers
+            response = JSONResponse({"error": f"internal error ({type(exc).__name__})",
+                                     "fix": "please report it with the URL that caused it"},
+                                    status_code=500)
+        if not request.url.path.startswith("/static/"):  # results and tokens stay private
+            response.headers["Cache-Control"] = "no-store"
+        if request.url.path == "/":
+            response.headers["Vary"] = "Accept-Language"
         return _secure(response)
 
     def params(by: list[str] | None, period: str | None, definition: str | None,
@@ -158,14 +176,22 @@ def create_app(workspace: str | Path, *, token: str | None = None,
               "start": Query(None), "end": Query(None), "currency": Query(None),
               "status": Query(None), "where": Query(None)}
 
+    def all_values() -> dict[str, tuple[list[str], frozenset[str]]]:
+        def compute(ws: Workspace):
+            return {d: (v, frozenset(v)) for d, v in dashboard.workspace_values(ws).items()}
+        return run("values", {}, compute)
+
     def values(dim: str) -> list[str]:
-        return run("values", {"dim": dim}, lambda ws: dashboard.dimension_values(ws, dim))
+        return all_values()[dim][0]
+
+    def allowed(dim: str) -> frozenset[str]:
+        return all_values()[dim][1]
 
     def page_query(request: Request) -> dashboard.PageQuery:
         for k in request.query_params:
             if len(request.query_params.getlist(k)) > 1:
                 raise AovlabError(f"{k} is given more than once", fix=f"give {k} once")
-        q = dashboard.parse(dict(request.query_params), values)
+        q = dashboard.parse(dict(request.query_params), allowed)
         currencies = values("currency")
         if not q.currency and len(currencies) > 1:  # the report draws one: the largest
             q = dataclasses.replace(q, currency=currencies[0])
@@ -296,6 +322,28 @@ def _not_found(error: str, fix: str):
     from fastapi.responses import JSONResponse
 
     return JSONResponse({"error": error, "fix": fix}, status_code=404)
+
+
+def _hostname(host: str) -> str:
+    """``127.0.0.1`` of ``127.0.0.1:8000``, ``::1`` of ``[::1]:8000``."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _error_page(exc: AovlabError):
+    """A bad filter on the dashboard: the message and the fix, as a page (no script)."""
+    from html import escape
+
+    from fastapi.responses import HTMLResponse
+
+    return HTMLResponse(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>aovlab: "
+        "bad request</title></head><body style=\"font-family: system-ui, sans-serif; "
+        "margin: 2rem\"><h1>This view cannot be shown</h1>"
+        f"<p><strong>{escape(exc.message)}</strong></p><p>Fix: {escape(exc.fix or '')}</p>"
+        "<p><a href=\"./\">Back to the whole history</a></p></body></html>",
+        status_code=400)
 
 
 def _secure(response):
