@@ -59,14 +59,16 @@ class ReportData:
 
 
 def gather(source: Any, sel: Selection, *, last: str | None = None,
-           vs: str = "previous") -> ReportData:
+           vs: str = "previous", dimensions: tuple[str, ...] = BREAKDOWNS) -> ReportData:
     """Run the report's analyses on ``sel``.
 
     Without ``last`` the report covers the selection's dates and opens with its last whole
     period (a month when the data spans three months or more, else a week, else a day);
     with ``last`` (``week``, ``month``, ``quarter``, ``year``) it covers only the data's
     last whole such period, compared with the one before it and a year earlier.
-    ``vs`` is what "why AOV moved" compares the last period with.
+    ``vs`` is what "why AOV moved" compares the last period with. ``dimensions`` are the
+    breakdowns to try (one drawn where the selection has two groups or more); the
+    dashboard leaves out those the whole workspace has one value of.
     """
     if last is not None and last not in LAST_UNITS:
         raise AovlabError(f"last {last!r} is not a period", fix=f"use one of "
@@ -95,7 +97,7 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
         latest = _latest(source, sel, grain, last_day, notes)
     opening = None if latest is None else (latest.meta["start"], latest.meta["end"])
     breakdowns = {}
-    for dim in BREAKDOWNS:
+    for dim in dimensions:
         t = kpis(source, sel, by=[dim]).table
         if (t[dim] != "(not set)").sum() >= 2:
             breakdowns[dim] = t.sort_values(["orders", dim], ascending=[False, True]).head(

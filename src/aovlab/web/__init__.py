@@ -198,8 +198,10 @@ def create_app(workspace: str | Path, *, token: str | None = None,
         return q
 
     def gathered(q: dashboard.PageQuery):
+        dims = dashboard.breakdowns(values)  # before the workspace is opened for the report
         return run("report", {"q": q.key()},
-                   lambda ws: gather(ws, q.selection(), last=q.preset or None, vs=q.vs))
+                   lambda ws: gather(ws, q.selection(), last=q.preset or None, vs=q.vs,
+                                     dimensions=dims))
 
     @app.get("/", response_class=HTMLResponse, response_model=None,
              summary="The dashboard: the report with filters, in the browser's language")

@@ -19,8 +19,9 @@ from ..analyses import dimension_values
 from ..errors import AovlabError
 from ..query import Selection
 from ..report.charts import dimension_label
+from ..report.gather import BREAKDOWNS
 from ..report.locale import LOCALES, N_, Speaker, check_locale
-from ..schema import DEFAULT_DEFINITION, DEFINITIONS
+from ..schema import DEFAULT_DEFINITION, DEFINITIONS, NOT_SET
 
 #: The dimensions the form filters on, and the most values each select lists (the largest).
 FILTERS = ("channel", "country", "device", "customer_type")
@@ -169,8 +170,19 @@ def downloads(tables: list[str], q: PageQuery, s: Speaker, *, prefix: str = "dow
     return out
 
 
+#: The dimensions whose values the dashboard reads once per workspace version: the filters',
+#: the currency and the report's breakdowns (one with a single value is never drawn).
+KNOWN = tuple(dict.fromkeys((*FILTERS, "currency", *BREAKDOWNS)))
+
+
 def workspace_values(ws: Any) -> dict[str, list[str]]:
-    """The values of every filter dimension and of the currency in the workspace's counted
-    orders, most orders first (one query)."""
-    t = dimension_values(ws, (*FILTERS, "currency")).table
-    return {dim: list(t.loc[t["dimension"] == dim, "value"]) for dim in (*FILTERS, "currency")}
+    """The values of the :data:`KNOWN` dimensions in the workspace's counted orders, most
+    orders first (one query)."""
+    t = dimension_values(ws, KNOWN).table
+    return {dim: list(t.loc[t["dimension"] == dim, "value"]) for dim in KNOWN}
+
+
+def breakdowns(values: Callable[[str], list[str]]) -> tuple[str, ...]:
+    """The report's breakdowns that can have two groups: the workspace has two values."""
+    return tuple(d for d in BREAKDOWNS
+                 if sum(v != NOT_SET for v in values(d)) >= 2)
