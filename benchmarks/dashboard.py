@@ -10,8 +10,9 @@ process is the client, on loopback, with ``--clients`` concurrent connections (h
 1. **Cold views**: for each of several selections not asked before (a channel × a period
    preset), in turn: ``GET /api/kpis`` for it (the server opens the workspace and runs
    ``aovlab.kpis``), then the same ``aovlab.kpis`` call made here directly, then the full
-   dashboard page ``GET /`` for it (the report's dozen analyses), then the report built here
-   directly (``gather`` + ``render``). Medians and the ratios server / direct are printed.
+   dashboard page ``GET /`` for it (the report's dozen analyses), then the same report built
+   here directly (``gather`` + ``render``, with the breakdowns the dashboard draws: those
+   the workspace has two values of). Medians and the ratios server / direct are printed.
 2. **Repeated views**: ``--requests`` requests spread over pages, API calls and downloads
    of the selections already viewed (a user clicking around): latency percentiles per kind
    and the number of errors (any status but 200, or a connection error).
@@ -40,6 +41,7 @@ import aovlab
 from aovlab.report.gather import gather
 from aovlab.report.html import render
 from aovlab.report.locale import Speaker
+from aovlab.web.dashboard import breakdowns, workspace_values
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -89,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(exist_ok=True)
     _store, db = prepare(args.orders, args.seed, args.workdir)
     with aovlab.Workspace(db, read_only=True) as ws:
-        channels = list(aovlab.kpis(ws, by=["channel"]).table.sort_values(
-            "orders", ascending=False)["channel"])
+        known = workspace_values(ws)
+    channels = known["channel"]  # most orders first
+    dims = breakdowns(lambda d: known[d])
     selections = [(c, p) for p in ("month", "quarter") for c in channels[:3]]
     print(f"aovlab {aovlab.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} cores, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
@@ -123,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             with aovlab.Workspace(db, read_only=True) as ws:
                 sel = aovlab.Selection.of(filters={"channel": channel})
-                render(gather(ws, sel, last=preset), Speaker(), scripts="static/")
+                render(gather(ws, sel, last=preset, dimensions=dims), Speaker(),
+                       scripts="static/")
             cold["report"].append(time.perf_counter() - t)
             print(f"  cold {channel}/{preset}: api {cold['api'][-1]:.2f}s, kpis "
                   f"{cold['kpis'][-1]:.2f}s, page {cold['page'][-1]:.2f}s, report "
