@@ -233,3 +233,14 @@ def test_the_cards_open_on_the_last_whole_period_of_the_dates_chosen(lines_shop)
     # 46 days: weeks; the last whole one before 15 February is 5-11 February
     assert _cards(page)["orders"] == want["orders"].iloc[0] == 7
     assert _cards(page)["aov"] == pytest.approx(want["aov"].iloc[0])
+
+
+def test_a_bug_is_a_clean_500_with_the_security_headers(lines_shop, monkeypatch):
+    from aovlab.web import dashboard
+
+    def broken(ws):
+        raise ValueError("a bug")
+    monkeypatch.setattr(dashboard, "workspace_values", broken)
+    r = TestClient(create_app(lines_shop)).get("/")
+    assert r.status_code == 500 and r.json()["error"] == "internal error (ValueError)"
+    assert "Traceback" not in r.text and r.headers["x-content-type-options"] == "nosniff"
