@@ -79,6 +79,14 @@ class NoDataError(AovlabError):
     """The selection holds no orders to compute on."""
 
 
+class NotFittedError(AovlabError, AttributeError):
+    """A model is used before ``fit`` (scikit-learn's contract: also an AttributeError)."""
+
+
+class ModelError(AovlabError):
+    """A model's input is unusable, or its fit does not converge."""
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Is ``exc`` Ctrl-C arriving inside a DuckDB query?
 

@@ -1,0 +1,92 @@
+"""Customer models against published numbers: Fader, Hardie & Lee (2005) on CDNOW, Hardie's
+note 027, and the extremes where a naive likelihood overflows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.conftest import shared_file
+
+from aovlab.errors import ModelError, NotFittedError
+from aovlab.models import BetaGeo, compress, guarded_hyp2f1
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    """The 39-week calibration summary of the CDNOW 1/10 sample (2,357 customers)."""
+    return pd.read_csv(shared_file("cdnow", "cdnow_customers_summary.csv"))
+
+
+@pytest.fixture(scope="module")
+def bgnbd(cdnow):
+    return BetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+
+
+def test_bgnbd_reproduces_the_papers_cdnow_fit(bgnbd):
+    # Fader, Hardie & Lee (2005), p. 279: r = 0.243, α = 4.414, a = 0.793, b = 2.426
+    got = {k: round(v, 3) for k, v in bgnbd.params_.items()}
+    assert got == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    # the standard errors lifetimes prints for the same fit: 0.0126, 0.3782, 0.1857, 0.7053
+    se = {k: round(v, 4) for k, v in bgnbd.standard_errors_.items()}
+    assert se == {"r": 0.0126, "alpha": 0.3782, "a": 0.1857, "b": 0.7053}
+    assert bgnbd.log_likelihood_ == pytest.approx(-9582.43, abs=0.01)  # the paper's LL
+    assert bgnbd.aic_ == pytest.approx(8 - 2 * bgnbd.log_likelihood_)
+    assert bgnbd.bic_ == pytest.approx(4 * np.log(2357) - 2 * bgnbd.log_likelihood_)
+    assert bgnbd.converged_ and bgnbd.n_customers_ == 2357
+
+
+def test_bgnbd_conditional_expectation_and_alive(bgnbd):
+    # the paper's worked example: x = 2, t_x = 30.43, T = 38.86 → 1.226 in the next 39 weeks
+    got = bgnbd.conditional_expected_purchases(39, 2, 30.43, 38.86)
+    assert round(float(got[0]), 3) == 1.226
+    p = bgnbd.probability_alive([0, 2, 2], [0, 30.43, 1.0], [38.86, 38.86, 38.86])
+    assert p[0] == 1.0 and 0 < p[2] < p[1] < 1  # an early last purchase: likelier gone
+    assert bgnbd.expected_purchases([0.0])[0] == 0.0
+    assert np.all(np.diff(bgnbd.expected_purchases(np.arange(0, 80, 8.0))) > 0)
+
+
+def test_bgnbd_log_likelihood_of_hardies_note_027():
+    m = BetaGeo()
+    m.params_ = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    m.standard_errors_ = dict.fromkeys(m.params_, float("nan"))
+    assert m.log_likelihood(0, 0, 40)[0] == pytest.approx(-0.59947382, abs=5e-9)
+
+
+def test_bgnbd_is_finite_at_the_extremes(bgnbd):
+    x, t_x, big_t = [200, 200, 1, 0], [38.0, 1.0, 0.5, 0.0], [38.86, 1e6, 1e6, 1e6]
+    assert np.isfinite(bgnbd.log_likelihood(x, t_x, big_t)).all()
+    alive = bgnbd.probability_alive(x, t_x, big_t)
+    assert np.isfinite(alive).all() and ((alive >= 0) & (alive <= 1)).all()
+    assert alive[1] < 1e-100  # 200 purchases, none in a million weeks: gone
+    e = bgnbd.conditional_expected_purchases(39, x, t_x, big_t)
+    assert np.isfinite(e).all() and (e >= 0).all()
+    assert e[0] > 100  # a heavy buyer, still active, keeps buying
+    # Euler's transformation where the series overflows, equal where both work
+    assert guarded_hyp2f1(0.5, 1.2, 3.1, 0.7) == pytest.approx(
+        (1 - 0.7) ** (3.1 - 1.7) * guarded_hyp2f1(2.6, 1.9, 3.1, 0.7))
+
+
+def test_weights_are_customers_sharing_a_row(cdnow):
+    rows, w = compress([cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")],
+                       None)
+    assert w.sum() == 2357 and len(w) < 2357
+    weighted = BetaGeo().fit(rows[0], rows[1], rows[2], weights=w)
+    plain = BetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    for k in plain.params_:
+        assert weighted.params_[k] == pytest.approx(plain.params_[k], rel=1e-6)
+
+
+def test_bad_input_and_unfitted_use_are_clean_errors():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        BetaGeo().probability_alive(1, 1, 2)
+    assert isinstance(NotFittedError("x"), AttributeError)  # scikit-learn's contract
+    cases = [(([1], [3], [2]), "recency ≤ T"), (([-1], [0], [2]), "repeat purchases"),
+             (([1.5], [1], [2]), "repeat purchases"), (([0], [1], [2]), "recency 0"),
+             (([0, 0], [0, 0], [2, 3]), "no customer bought again"),
+             (([1], [np.nan], [2]), "missing"), (([1, 2], [1], [2]), "values")]
+    for args, message in cases:
+        with pytest.raises(ModelError, match=message):
+            BetaGeo().fit(*args)
+    with pytest.raises(ModelError, match="weights"):
+        BetaGeo().fit([1, 2], [1, 1], [2, 2], weights=[1, -1])
