@@ -115,3 +115,34 @@ def test_pareto_nbd_reproduces_the_cdnow_fit(cdnow):
                                     np.array([10.0]), np.array([30.0]))[0]
           for al in (4.0 - 1e-6, 4.0, 4.0 + 1e-6)]
     assert at[0] == pytest.approx(at[1], abs=1e-6) and at[2] == pytest.approx(at[1], abs=1e-6)
+
+
+def test_modified_bgnbd_reproduces_the_cdnow_fit(cdnow):
+    from aovlab.models import ModifiedBetaGeo
+
+    m = ModifiedBetaGeo().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    got = {k: round(v, 3) for k, v in m.params_.items()}
+    assert got == {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}  # Batislam et al.
+    alive = m.probability_alive([0, 2], [0.0, 30.43], [38.86, 38.86])
+    assert 0 < alive[0] < 1  # unlike BG/NBD, one who never came back may be gone
+    assert np.isfinite(m.log_likelihood([200, 0], [38.0, 0.0], [38.86, 1e6])).all()
+
+
+def test_gamma_gamma_reproduces_the_cdnow_fit():
+    from aovlab.models import GammaGamma
+
+    t = pd.read_csv(shared_file("cdnow", "cdnow_customers_summary_with_transactions.csv"))
+    g = GammaGamma().fit(t["x"], t["zbar"])  # customers with x = 0 are left out
+    assert g.n_customers_ == int((t["x"] > 0).sum()) == 946
+    # FHL (2005, RFM and CLV): p = 6.25, q = 3.74, γ = 15.44 — the maximum is at
+    # 15.4477 (lifetimes finds the same), printed there cut to two decimals
+    assert (round(g.params_["p"], 2), round(g.params_["q"], 2)) == (6.25, 3.74)
+    assert np.floor(g.params_["v"] * 100) / 100 == 15.44
+    p, q, v = (g.params_[k] for k in ("p", "q", "v"))
+    e = g.conditional_expected_average_value([2, 0], [22.35, 0.0])
+    assert e[0] == pytest.approx(p * (v + 2 * 22.35) / (p * 2 + q - 1))
+    assert e[1] == pytest.approx(p * v / (q - 1))  # no history: the population's mean
+    weighted = GammaGamma().fit(t["x"], t["zbar"], weights=np.ones(len(t)))
+    assert weighted.params_ == pytest.approx(g.params_, rel=1e-6)
+    with pytest.raises(ModelError, match="mean spend of 0 or less"):
+        GammaGamma().fit([1, 2], [10.0, 0.0])
