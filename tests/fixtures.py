@@ -132,3 +132,15 @@ def shop_lines(days: int = 90) -> pd.DataFrame:
             rows.append((*head, EVIL_PRODUCT, 1, 40.0 + i))
     return pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "channel",
                                        "country", "product_id", "quantity", "unit_price"])
+
+
+def cdnow_sample_orders(path) -> pd.DataFrame:
+    """The CDNOW 1/10 sample (master id, sample id, YYYYMMDD, CDs, dollars) as orders of
+    the sample's customer ids, one order per line."""
+    s = pd.read_csv(path, sep=r"\s+", header=None, dtype={"date": str},
+                    names=["master", "id", "date", "cds", "value"])
+    n = s.groupby(["master", "date"]).cumcount().astype(str)
+    return pd.DataFrame({"order_id": s["master"].astype(str) + "-" + s["date"] + "-" + n,
+                         "customer_id": s["id"].astype(str),
+                         "created_at": pd.to_datetime(s["date"]).dt.strftime("%Y-%m-%d"),
+                         "gross_sales": s["value"], "total": s["value"], "units": s["cds"]})

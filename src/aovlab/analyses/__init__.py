@@ -1,9 +1,10 @@
 """Analyses: each takes one validated selection and returns a result object.
 
-Siblings (kpis, histogram, explain, values; later customers, baskets, levers, experiments) share
-only the layers below them and never import one another.
+Siblings (kpis, histogram, explain, values, customers; later baskets, levers,
+experiments) share only the layers below them and never import one another.
 """
 
+from .customers import rfm
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
 from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
@@ -11,4 +12,4 @@ from .result import Result
 from .values import dimension_values
 
 __all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
-           "check_additivity", "dimension_values", "explain", "histogram", "kpis"]
+           "check_additivity", "dimension_values", "explain", "histogram", "kpis", "rfm"]
