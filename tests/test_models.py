@@ -34,6 +34,7 @@ def test_bgnbd_reproduces_the_papers_cdnow_fit(bgnbd):
     assert bgnbd.aic_ == pytest.approx(8 - 2 * bgnbd.log_likelihood_)
     assert bgnbd.bic_ == pytest.approx(4 * np.log(2357) - 2 * bgnbd.log_likelihood_)
     assert bgnbd.converged_ and bgnbd.n_customers_ == 2357
+    assert not bgnbd.degenerate_  # CDNOW's customers do drop out
 
 
 def test_bgnbd_conditional_expectation_and_alive(bgnbd):
@@ -103,17 +104,19 @@ def test_pareto_nbd_reproduces_the_cdnow_fit(cdnow):
     assert {k: got[k] for k in ("r", "alpha", "s")} == {"r": 0.553, "alpha": 10.578,
                                                          "s": 0.606}
     assert m.params_["beta"] == pytest.approx(11.669, abs=0.002)
-    rows = [cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")]
-    published = ParetoNBD._log_likelihood(np.array([0.553, 10.578, 0.606, 11.669]), *rows)
-    assert m.log_likelihood_ >= published.sum()
+    published = ParetoNBD()
+    published.params_ = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+    assert m.log_likelihood_ >= published.log_likelihood(
+        cdnow["frequency"], cdnow["recency"], cdnow["T"]).sum()
     assert m.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)  # FHL's −9595.0
     # finite where the 2F1 series diverges (heavy, recent buyers; T ≫ t_x), and continuous
     # where the formula switches branch (α = β)
     ll = m.log_likelihood([200, 200, 0, 3], [38.0, 1.0, 0.0, 38.86], [38.86, 1e6, 1e6, 38.86])
     assert np.isfinite(ll).all()
-    at = [ParetoNBD._log_likelihood(np.array([0.5, al, 0.6, 4.0]), np.array([2.0]),
-                                    np.array([10.0]), np.array([30.0]))[0]
-          for al in (4.0 - 1e-6, 4.0, 4.0 + 1e-6)]
+    at = []
+    for al in (4.0 - 1e-6, 4.0, 4.0 + 1e-6):
+        published.params_ = {"r": 0.5, "alpha": al, "s": 0.6, "beta": 4.0}
+        at.append(published.log_likelihood(2, 10, 30)[0])
     assert at[0] == pytest.approx(at[1], abs=1e-6) and at[2] == pytest.approx(at[1], abs=1e-6)
 
 
@@ -146,3 +149,92 @@ def test_gamma_gamma_reproduces_the_cdnow_fit():
     assert weighted.params_ == pytest.approx(g.params_, rel=1e-6)
     with pytest.raises(ModelError, match="mean spend of 0 or less"):
         GammaGamma().fit([1, 2], [10.0, 0.0])
+
+
+def test_closed_form_gradients_match_the_likelihood(cdnow):
+    from scipy.optimize import approx_fprime
+
+    from aovlab.models import GammaGamma, ModifiedBetaGeo
+    from aovlab.models.base import Rows
+    from aovlab.models.repeat import _NBD, summary_rows
+
+    rows = summary_rows(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    spend = Rows.of(("x", "m", "log_m", "xm"), (np.array([1.0, 2, 5]), np.array([9.5, 30, 12]),
+                                                np.log([9.5, 30, 12]), np.array([9.5, 60, 60])))
+    for model, at, data in ((BetaGeo, [0.3, 5.0, 0.7, 2.2], rows),
+                            (ModifiedBetaGeo, [0.5, 6.0, 0.9, 1.6], rows),
+                            (_NBD, [0.4, 7.0], rows), (GammaGamma, [6.0, 3.5, 15.0], spend)):
+        theta = np.array(at)
+        total = lambda th, m=model, d=data: float(d.weights @ m._log_likelihood(th, d))  # noqa: E731
+        numeric = approx_fprime(theta, total, 1e-7)
+        exact = data.weights @ model._gradient(theta, data)
+        assert exact == pytest.approx(numeric, rel=1e-4, abs=1e-3), model.__name__
+
+
+def test_the_sampled_start_reaches_the_same_optimum(cdnow):
+    m = BetaGeo()
+    m.SAMPLE = 300  # forces the large-store path: basin on a sample, polish on every row
+    m.fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    got = {k: round(v, 3) for k, v in m.params_.items()}
+    assert got == {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    assert m.log_likelihood_ == pytest.approx(-9582.43, abs=0.01)
+
+
+def test_pareto_and_mbg_predictions_match_lifetimes():
+    from aovlab.models import ModifiedBetaGeo, ParetoNBD
+
+    # lifetimes 0.11.3 at the same parameters (conditional_probability_alive and
+    # conditional_expected_number_of_purchases_up_to_time, t = 39)
+    x, t_x, big_t = [0, 2, 5, 200], [0, 30.43, 10.0, 38.0], [38.86] * 4
+    cases = (
+        (ParetoNBD(), {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6686},
+         [0.29515499, 0.86914335, 0.04667345, 0.91107857],
+         [0.10710309, 1.45520098, 0.16995800, 119.81151882]),
+        (ModifiedBetaGeo(), {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
+         [0.38973508, 0.70620227, 0.02530552, 0.82579982],
+         [0.15401275, 1.26296062, 0.09561945, 107.11490174]),
+        (BetaGeo(), {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+         [1.0, 0.72657857, 0.02480437, 0.82021090],
+         [0.19509805, 1.22602817, 0.09444008, 113.09852446]))
+    for m, params, alive, expected in cases:
+        m.params_ = params
+        assert m.probability_alive(x, t_x, big_t) == pytest.approx(alive, rel=1e-6)
+        assert m.conditional_expected_purchases(39, x, t_x, big_t) == pytest.approx(
+            expected, rel=1e-6)
+
+
+def test_no_dropout_gives_the_limiting_nbd_fit_not_an_error():
+    from aovlab.models import ModifiedBetaGeo
+    from aovlab.models.simulate import beta_geo_purchases, summarise
+
+    # customers who never leave: the BG/NBD optimum is on the edge a → 0, b → ∞
+    who, when, big_t = beta_geo_purchases(4000, 0.8, 5.0, None, None,
+                                          np.linspace(20, 52, 4000), seed=1)
+    x, t_x, big_t = summarise(who, when, big_t)
+    for model in (BetaGeo, ModifiedBetaGeo):
+        m = model().fit(x, t_x, big_t)
+        assert m.degenerate_, model.__name__
+        assert m.params_["a"] == 0.0 and m.params_["b"] == np.inf
+        assert 0.6 < m.params_["r"] < 1.0 and 3.5 < m.params_["alpha"] < 6.5
+        # at least as likely as interior points heading for the edge
+        for a, b in ((0.5, 50.0), (0.05, 500.0), (1e-3, 1e4)):
+            probe = model()
+            probe.params_ = {"r": m.params_["r"], "alpha": m.params_["alpha"], "a": a, "b": b}
+            assert m.log_likelihood_ >= probe.log_likelihood(x, t_x, big_t).sum()
+        assert m.log_likelihood(x, t_x, big_t).sum() == pytest.approx(m.log_likelihood_)
+        assert (m.probability_alive(x, t_x, big_t) == 1.0).all()
+        e = m.conditional_expected_purchases(10, x, t_x, big_t)
+        assert e == pytest.approx((m.params_["r"] + x) * 10 / (m.params_["alpha"] + big_t))
+
+
+@pytest.mark.slow
+def test_bgnbd_recovers_the_parameters_it_was_simulated_from():
+    from aovlab.models.simulate import beta_geo_purchases, summarise
+
+    truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    who, when, big_t = beta_geo_purchases(200_000, *truth.values(),
+                                          np.linspace(27, 39, 200_000), seed=7)
+    m = BetaGeo().fit(*summarise(who, when, big_t))
+    for k, v in truth.items():  # within three standard errors of the truth
+        assert abs(m.params_[k] - v) < 3 * m.standard_errors_[k], (k, m.params_[k])
+        assert m.standard_errors_[k] < 0.15 * v

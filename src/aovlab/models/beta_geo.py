@@ -16,33 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, gammaln, hyp2f1, psi
 
-from ..errors import ModelError
-from .base import CustomerModel, as_column, compress
-
-
-def checked_summary(frequency: Any, recency: Any, T: Any  # noqa: N803 - the papers' T
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The RFM summary as arrays, refused with the fix when it cannot be one."""
-    x, t_x, big_t = (as_column(v, n) for v, n in ((frequency, "frequency"),
-                                                   (recency, "recency"), (T, "T")))
-    if not len(x) == len(t_x) == len(big_t):
-        raise ModelError(f"frequency, recency and T have {len(x)}, {len(t_x)} and "
-                         f"{len(big_t)} values", fix="pass one of each per customer")
-    if len(x) == 0:
-        raise ModelError("no customers to fit", fix="select a period with customers")
-    if (x < 0).any() or (x != np.round(x)).any():
-        raise ModelError("frequency must count repeat purchases (0, 1, 2, ...)",
-                         fix="pass the number of purchases after the first")
-    if (big_t <= 0).any() or (t_x < 0).any() or (t_x > big_t).any():
-        raise ModelError("every customer needs 0 ≤ recency ≤ T and T > 0",
-                         fix="measure recency (first to last purchase) and T (first "
-                             "purchase to the end of the period) in the same unit")
-    if ((x == 0) & (t_x != 0)).any():
-        raise ModelError("a customer with no repeat purchase has recency 0",
-                         fix="set recency to 0 where frequency is 0")
-    return x, t_x, big_t
+from .base import Rows, as_column
+from .repeat import RepeatPurchaseModel
 
 
 def guarded_hyp2f1(a: Any, b: Any, c: Any, z: Any) -> np.ndarray:
@@ -60,7 +37,7 @@ def guarded_hyp2f1(a: Any, b: Any, c: Any, z: Any) -> np.ndarray:
     return direct
 
 
-class BetaGeo(CustomerModel):
+class BetaGeo(RepeatPurchaseModel):
     """BG/NBD: ``fit(frequency, recency, T, weights=None)``; ``params_`` holds r, α, a, b.
 
     Settings: ``tol`` and ``max_iter`` of the optimiser. Fitted: ``params_``,
@@ -69,67 +46,80 @@ class BetaGeo(CustomerModel):
     """
 
     PARAMS = ("r", "alpha", "a", "b")
-
-    def fit(self, frequency: Any, recency: Any, T: Any,  # noqa: N803
-            weights: Any = None) -> BetaGeo:
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        if not (x > 0).any():
-            raise ModelError("no customer bought again: a repeat-purchase model has "
-                             "nothing to learn from", fix="use a longer period, or the "
-                             "historical CLV (AOV × frequency × lifespan)")
-        data, w = compress([x, t_x, big_t], weights)
-        self._maximise(data, w)
-        return self
+    LIMIT = {"a": 0.0, "b": float("inf")}  # no dropout: the NBD
 
     @staticmethod
-    def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                        big_t: np.ndarray) -> np.ndarray:
+    def _terms(params: np.ndarray, d: Rows) -> tuple[np.ndarray, ...]:
+        """log of the common factor, of the alive term and of the dropout term (−inf at
+        x = 0, where it does not exist: betaln(a + 1, b − 1) is not defined there)."""
         r, alpha, a, b = params
-        common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-        alive = betaln(a, b + x) - (r + x) * np.log(alpha + big_t)
-        # the dropout term exists for x > 0 only; betaln(a + 1, b − 1) is not defined at x = 0
-        xs = np.where(x > 0, x, 1.0)
-        gone = np.where(x > 0, betaln(a + 1, b + xs - 1) - (r + x) * np.log(alpha + t_x),
-                        -np.inf)
+        x = d["x"]
+        common = d.on("x", lambda x: gammaln(r + x) - gammaln(r)) + r * np.log(alpha) - betaln(a, b)
+        alive = d.on("x", lambda x: betaln(a, b + x)) - (r + x) * d.on(
+            "T", lambda t: np.log(alpha + t))
+        gone = d.on("x", lambda x: np.where(x > 0, betaln(a + 1, b + np.maximum(x, 1) - 1),
+                                            -np.inf))
+        gone = gone - (r + x) * d.on("t_x", lambda t: np.log(alpha + t))
+        return common, alive, gone
+
+    @classmethod
+    def _log_likelihood(cls, params: np.ndarray, d: Rows) -> np.ndarray:
+        common, alive, gone = cls._terms(params, d)
         return common + np.logaddexp(alive, gone)
 
-    def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
-        """Each customer's log-likelihood under the fitted parameters."""
-        return self._log_likelihood(self._params(), *checked_summary(frequency, recency, T))
+    @classmethod
+    def _gradient(cls, params: np.ndarray, d: Rows) -> np.ndarray:
+        """∂ log L / ∂(r, α, a, b): with w the dropout term's share of the two,
+        ψ(r + x) − ψ(r) + log α − (1 − w) log(α + T) − w log(α + t_x);
+        r/α − (r + x) ((1 − w)/(α + T) + w/(α + t_x));
+        ψ(a + b) − ψ(a) + (1 − w) (ψ(a) − ψ(a + b + x)) + w (ψ(a + 1) − ψ(a + b + x));
+        ψ(a + b) − ψ(b) + (1 − w) (ψ(b + x) − ψ(a + b + x)) + w (ψ(b + x − 1) − ψ(a + b + x))."""
+        r, alpha, a, b = params
+        x = d["x"]
+        _, alive, gone = cls._terms(params, d)
+        w = np.exp(gone - np.logaddexp(alive, gone))
+        v = 1 - w
+        ab_x = d.on("x", lambda x: psi(a + b + x))
+        return np.column_stack([
+            d.on("x", lambda x: psi(r + x) - psi(r)) + np.log(alpha)
+            - v * d.on("T", lambda t: np.log(alpha + t))
+            - w * d.on("t_x", lambda t: np.log(alpha + t)),
+            r / alpha - (r + x) * (v * d.on("T", lambda t: 1 / (alpha + t))
+                                   + w * d.on("t_x", lambda t: 1 / (alpha + t))),
+            psi(a + b) - psi(a) + v * (psi(a) - ab_x) + w * (psi(a + 1) - ab_x),
+            psi(a + b) - psi(b) + v * (d.on("x", lambda x: psi(b + x)) - ab_x)
+            + w * (d.on("x", lambda x: psi(b + np.maximum(x, 1) - 1)) - ab_x)])
 
-    def _odds_gone(self, x, t_x, big_t) -> np.ndarray:
+    @staticmethod
+    def _odds_gone(params: np.ndarray, x, t_x, big_t) -> np.ndarray:
         """δ(x > 0) · a / (b + x − 1) · ((α + T) / (α + t_x))^(r + x), in log space."""
-        r, alpha, a, b = self._params()
+        r, alpha, a, b = params
         xs = np.where(x > 0, x, 1.0)
         log_odds = (np.log(a) - np.log(b + xs - 1)
                     + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
         return np.where(x > 0, np.exp(np.minimum(log_odds, 700.0)), 0.0)
 
-    def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
+    def _probability_alive(self, params, x, t_x, big_t) -> np.ndarray:
         """P(alive | x, t_x, T) = 1 / (1 + δ(x > 0) a/(b + x − 1) ((α + T)/(α + t_x))^(r+x))
         (Fader, Hardie & Lee 2008, note 021)."""
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        return 1.0 / (1.0 + self._odds_gone(x, t_x, big_t))
+        return 1.0 / (1.0 + self._odds_gone(params, x, t_x, big_t))
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)], purchases of a new customer in ``t`` (eq. 7):
-        (a + b − 1)/(a − 1) · [1 − (α/(α + t))^r 2F1(r, b; a + b − 1; t/(α + t))]."""
+        (a + b − 1)/(a − 1) · [1 − (α/(α + t))^r 2F1(r, b; a + b − 1; t/(α + t))];
+        r t / α in the NBD limit."""
         r, alpha, a, b = self._params()
         t = as_column(t, "t")
+        if self._at_limit():
+            return r * t / alpha
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * guarded_hyp2f1(
             r, b, a + b - 1, t / (alpha + t)))
 
-    def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any,
-                                       T: Any) -> np.ndarray:  # noqa: N803
-        """E[Y(t) | x, t_x, T], purchases in the next ``t`` (eq. 10):
-        (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
-        2F1(r + x, b + x; a + b + x − 1; t/(α + T + t))] / (1 + odds of having dropped out)."""
-        r, alpha, a, b = self._params()
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        t = as_column(t, "t")
-        if (t < 0).any():
-            raise ModelError("the horizon t must be 0 or more", fix="pass e.g. t=52 (weeks)")
+    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] (eq. 10): (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T +
+        t))^(r+x) 2F1(r + x, b + x; a + b + x − 1; t/(α + T + t))] / (1 + odds gone)."""
+        r, alpha, a, b = params
         z = t / (alpha + big_t + t)
         ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
         core = 1 - ratio * guarded_hyp2f1(r + x, b + x, a + b + x - 1, z)
-        return (a + b + x - 1) / (a - 1) * core / (1 + self._odds_gone(x, t_x, big_t))
+        return (a + b + x - 1) / (a - 1) * core / (1 + self._odds_gone(params, x, t_x, big_t))

@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, psi
 
 from ..errors import ModelError
-from .base import CustomerModel, as_column, compress
+from .base import CustomerModel, Rows, as_column, compress
 
 
 def _checked(frequency: Any, monetary_value: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -58,16 +58,32 @@ class GammaGamma(CustomerModel):
                 raise ModelError(f"weights has {len(w)} values for {len(x)} customers",
                                  fix="pass one weight per customer")
             w = w[keep]
-        data, w = compress([x[keep], m[keep]], w)
-        self._maximise(data, w)
+        (xs, ms), w = compress([x[keep], m[keep]], w)
+        # log m_x and x m_x are fixed: computed once, not at every step of the optimiser
+        self._maximise(Rows({"x": xs, "m": ms, "log_m": np.log(ms), "xm": xs * ms}, w))
         return self
 
     @staticmethod
-    def _log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    def _log_likelihood(params: np.ndarray, d: Rows) -> np.ndarray:
         p, q, v = params
+        x = d["x"]
         px = p * x
-        return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-                + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
+        return (d.on("x", lambda x: gammaln(p * x + q) - gammaln(p * x) + p * x * np.log(x))
+                - gammaln(q) + q * np.log(v) + (px - 1) * d["log_m"]
+                - (px + q) * np.log(d["xm"] + v))
+
+    @staticmethod
+    def _gradient(params: np.ndarray, d: Rows) -> np.ndarray:
+        """∂ log L / ∂(p, q, v): x (ψ(p x + q) − ψ(p x) + log m_x + log x − log(x m_x + v));
+        ψ(p x + q) − ψ(q) + log v − log(x m_x + v); q/v − (p x + q)/(x m_x + v)."""
+        p, q, v = params
+        x = d["x"]
+        log_xmv = np.log(d["xm"] + v)
+        pxq = d.on("x", lambda x: psi(p * x + q))
+        return np.column_stack([
+            x * (pxq - d.on("x", lambda x: psi(p * x) - np.log(x)) + d["log_m"] - log_xmv),
+            pxq - psi(q) + np.log(v) - log_xmv,
+            q / v - (p * x + q) / (d["xm"] + v)])
 
     def conditional_expected_average_value(self, frequency: Any, monetary_value: Any
                                            ) -> np.ndarray:

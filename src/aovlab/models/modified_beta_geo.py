@@ -13,52 +13,77 @@ a / (b + x) · ((α + T) / (α + t_x))^(r+x), added with ``logaddexp``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, psi
 
-from ..errors import ModelError
-from .base import CustomerModel, compress
-from .beta_geo import checked_summary
+from .base import Rows
+from .beta_geo import guarded_hyp2f1
+from .repeat import RepeatPurchaseModel
 
 
-class ModifiedBetaGeo(CustomerModel):
+class ModifiedBetaGeo(RepeatPurchaseModel):
     """MBG/NBD: ``fit(frequency, recency, T, weights=None)``; ``params_`` holds r, α, a, b.
 
     Settings and fitted attributes as :class:`~aovlab.models.BetaGeo`.
     """
 
     PARAMS = ("r", "alpha", "a", "b")
-
-    def fit(self, frequency: Any, recency: Any, T: Any,  # noqa: N803 - the papers' T
-            weights: Any = None) -> ModifiedBetaGeo:
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        if not (x > 0).any():
-            raise ModelError("no customer bought again: a repeat-purchase model has "
-                             "nothing to learn from", fix="use a longer period")
-        data, w = compress([x, t_x, big_t], weights)
-        self._maximise(data, w)
-        return self
+    LIMIT = {"a": 0.0, "b": float("inf")}  # no dropout: the NBD
 
     @staticmethod
-    def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                        big_t: np.ndarray) -> np.ndarray:
+    def _log_odds_gone(params, x, t_x, big_t) -> np.ndarray:
         r, alpha, a, b = params
-        alive = (gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1)
-                 - betaln(a, b) - (r + x) * np.log(alpha + big_t))
-        log_ratio = (np.log(a) - np.log(b + x)
-                     + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
-        return alive + np.logaddexp(0.0, log_ratio)
+        return (np.log(a) - np.log(b + x)
+                + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
 
-    def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
-        """Each customer's log-likelihood under the fitted parameters."""
-        return self._log_likelihood(self._params(), *checked_summary(frequency, recency, T))
+    @staticmethod
+    def _pieces(params: np.ndarray, d: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """log of the alive term, and the log of the dropout term's ratio to it."""
+        r, alpha, a, b = params
+        x = d["x"]
+        log_t = d.on("T", lambda t: np.log(alpha + t))
+        alive = (d.on("x", lambda x: gammaln(r + x) - gammaln(r) + betaln(a, b + x + 1))
+                 + r * np.log(alpha) - betaln(a, b) - (r + x) * log_t)
+        ratio = (np.log(a) - d.on("x", lambda x: np.log(b + x))
+                 + (r + x) * (log_t - d.on("t_x", lambda t: np.log(alpha + t))))
+        return alive, ratio
 
-    def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
+    @classmethod
+    def _log_likelihood(cls, params: np.ndarray, d: Rows) -> np.ndarray:
+        alive, ratio = cls._pieces(params, d)
+        return alive + np.logaddexp(0.0, ratio)
+
+    @classmethod
+    def _gradient(cls, params: np.ndarray, d: Rows) -> np.ndarray:
+        """∂ log L / ∂(r, α, a, b) = ∂A + σ(R) ∂R, A the alive term's log, R the log ratio:
+        r: ψ(r + x) − ψ(r) + log α − log(α + T) + σ (log(α + T) − log(α + t_x));
+        α: r/α − (r + x)/(α + T) + σ (r + x) (1/(α + T) − 1/(α + t_x));
+        a: ψ(a + b) − ψ(a + b + x + 1) + σ/a;
+        b: ψ(b + x + 1) − ψ(a + b + x + 1) − ψ(b) + ψ(a + b) − σ/(b + x)."""
+        r, alpha, a, b = params
+        x = d["x"]
+        _, ratio = cls._pieces(params, d)
+        sig = np.exp(ratio - np.logaddexp(0.0, ratio))
+        log_t, log_tx = (d.on(c, lambda t: np.log(alpha + t)) for c in ("T", "t_x"))
+        inv_t, inv_tx = (d.on(c, lambda t: 1 / (alpha + t)) for c in ("T", "t_x"))
+        abx = d.on("x", lambda x: psi(a + b + x + 1))
+        return np.column_stack([
+            d.on("x", lambda x: psi(r + x) - psi(r)) + np.log(alpha) - log_t
+            + sig * (log_t - log_tx),
+            r / alpha - (r + x) * inv_t + sig * (r + x) * (inv_t - inv_tx),
+            psi(a + b) - abx + sig / a,
+            d.on("x", lambda x: psi(b + x + 1)) - abx - psi(b) + psi(a + b)
+            - sig * d.on("x", lambda x: 1 / (b + x))])
+
+    def _probability_alive(self, params, x, t_x, big_t) -> np.ndarray:
         """P(alive | x, t_x, T) = 1 / (1 + a/(b + x) ((α + T)/(α + t_x))^(r+x))."""
-        r, alpha, a, b = self._params()
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        log_ratio = (np.log(a) - np.log(b + x)
-                     + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
-        return np.exp(-np.logaddexp(0.0, log_ratio))
+        return np.exp(-np.logaddexp(0.0, self._log_odds_gone(params, x, t_x, big_t)))
+
+    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] = (a + b + x)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
+        2F1(r + x, b + x + 1; a + b + x; t/(α + T + t))] · P(alive) (Batislam et al., eq. 11)."""
+        r, alpha, a, b = params
+        ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
+        core = 1 - ratio * guarded_hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + big_t + t))
+        return ((a + b + x) / (a - 1) * core
+                * self._probability_alive(params, x, t_x, big_t))

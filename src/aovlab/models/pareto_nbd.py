@@ -21,14 +21,11 @@ series of positive terms that converges for every z < 1: this is the guarded ``h
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.special import gammaln, hyp2f1
 
-from ..errors import ModelError
-from .base import CustomerModel, compress
-from .beta_geo import checked_summary
+from .base import Rows
+from .repeat import NAMES, RepeatPurchaseModel
 
 
 def _log_a0_term(a: np.ndarray, b_small: np.ndarray, s_exp: np.ndarray, big: float,
@@ -41,47 +38,63 @@ def _log_a0_term(a: np.ndarray, b_small: np.ndarray, s_exp: np.ndarray, big: flo
             - a * np.log(big + t))
 
 
-class ParetoNBD(CustomerModel):
+class ParetoNBD(RepeatPurchaseModel):
     """Pareto/NBD: ``fit(frequency, recency, T, weights=None)``; ``params_`` holds r, α, s, β.
 
     Settings and fitted attributes as :class:`~aovlab.models.BetaGeo`.
     """
 
     PARAMS = ("r", "alpha", "s", "beta")
-
-    def fit(self, frequency: Any, recency: Any, T: Any,  # noqa: N803 - the papers' T
-            weights: Any = None) -> ParetoNBD:
-        x, t_x, big_t = checked_summary(frequency, recency, T)
-        if not (x > 0).any():
-            raise ModelError("no customer bought again: a repeat-purchase model has "
-                             "nothing to learn from", fix="use a longer period")
-        data, w = compress([x, t_x, big_t], weights)
-        self._maximise(data, w)
-        return self
+    LIMIT = {"s": 0.0, "beta": float("inf")}  # no dropout: the NBD
 
     @staticmethod
-    def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                        big_t: np.ndarray) -> np.ndarray:
+    def _terms(params: np.ndarray, d: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The log of the leading factor and of the two bracketed terms of L: alive at T,
+        and gone before it (s / (r + s + x) · A₀)."""
         r, alpha, s, beta = params
-        head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
-        a = r + s + x
+        x = d["x"]
+        head = (d.on("x", lambda x: gammaln(r + x) - gammaln(r)) + r * np.log(alpha)
+                + s * np.log(beta))
+        alive = (-(r + x) * d.on("T", lambda t: np.log(alpha + t))
+                 - s * d.on("T", lambda t: np.log(beta + t)))
         if alpha >= beta:
-            big, diff, b = alpha, alpha - beta, s + 1.0
+            big, diff, swap = alpha, alpha - beta, False
         else:
-            big, diff, b = beta, beta - alpha, r + x
-        # A₀ = F(t_x) − F(T) > 0 (F falls with t): log F(t_x) + log(1 − F(T)/F(t_x))
-        if diff == 0:  # z = 0: 2F1 = 1
-            f_tx, f_t = -a * np.log(big + t_x), -a * np.log(big + big_t)
-        else:
-            f_tx = _log_a0_term(a, a + 1.0 - b, b - 1.0, big, t_x, diff)
-            f_t = _log_a0_term(a, a + 1.0 - b, b - 1.0, big, big_t, diff)
+            big, diff, swap = beta, beta - alpha, True
+
+        def log_f(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+            a = r + s + x
+            if diff == 0:  # z = 0: 2F1 = 1
+                return -a * np.log(big + t)
+            b = r + x if swap else s + 1.0
+            return _log_a0_term(a, a + 1.0 - b, b - 1.0, big, t, diff)
+
+        # A₀ = F(t_x) − F(T) > 0 (F falls with t): log F(t_x) + log(1 − F(T)/F(t_x));
+        # the 2F1 is computed once per distinct (x, t_x) and (x, T)
+        f_tx, f_t = d.on(("x", "t_x"), log_f), d.on(("x", "T"), log_f)
         gap = np.minimum(f_t - f_tx, 0.0)
         with np.errstate(divide="ignore"):  # t_x = T: A₀ = 0, its log −inf, which adds 0
             log_a0 = f_tx + np.log(-np.expm1(gap))
-        gone = np.log(s) - np.log(a) + log_a0
+        return head, alive, np.log(s) - np.log(r + s + x) + log_a0
+
+    @classmethod
+    def _log_likelihood(cls, params: np.ndarray, d: Rows) -> np.ndarray:
+        head, alive, gone = cls._terms(params, d)
         return head + np.logaddexp(alive, gone)
 
-    def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
-        """Each customer's log-likelihood under the fitted parameters."""
-        return self._log_likelihood(self._params(), *checked_summary(frequency, recency, T))
+    def _probability_alive(self, params, x, t_x, big_t) -> np.ndarray:
+        """P(alive | x, t_x, T): the alive term's share of the bracket of L (the note's
+        eq. 24, 1 / (1 + s/(r + s + x) (α + T)^(r+x) (β + T)^s A₀))."""
+        _, alive, gone = self._terms(params, Rows.of(NAMES, (x, t_x, big_t)))
+        return np.exp(alive - np.logaddexp(alive, gone))
+
+    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] = (r + x)(β + T) / ((α + T)(s − 1)) · [1 − ((β + T)/(β + T +
+        t))^(s−1)] · P(alive) (the note's eq. 25); the bracket over s − 1 is taken with
+        ``expm1``, so that s → 1 gives its limit log((β + T + t)/(β + T))."""
+        r, alpha, s, beta = params
+        shrink = np.log(beta + big_t) - np.log(beta + big_t + t)  # ≤ 0
+        sm1 = s - 1.0
+        bracket = -shrink if abs(sm1) < 1e-12 else -np.expm1(sm1 * shrink) / sm1
+        return ((r + x) * (beta + big_t) / (alpha + big_t) * bracket
+                * self._probability_alive(params, x, t_x, big_t))
