@@ -189,15 +189,20 @@ def test_pareto_and_mbg_predictions_match_lifetimes():
     cases = (
         (ParetoNBD(), {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6686},
          [0.29515499, 0.86914335, 0.04667345, 0.91107857],
-         [0.10710309, 1.45520098, 0.16995800, 119.81151882]),
+         [0.10710309, 1.45520098, 0.16995800, 119.81151882],
+         [0.05100586, 1.21351731, 1.91013651]),
         (ModifiedBetaGeo(), {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614},
          [0.38973508, 0.70620227, 0.02530552, 0.82579982],
-         [0.15401275, 1.26296062, 0.09561945, 107.11490174]),
+         [0.15401275, 1.26296062, 0.09561945, 107.11490174],
+         [0.05308480, 1.18295367, 1.80475758]),
         (BetaGeo(), {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
          [1.0, 0.72657857, 0.02480437, 0.82021090],
-         [0.19509805, 1.22602817, 0.09444008, 113.09852446]))
-    for m, params, alive, expected in cases:
+         [0.19509805, 1.22602817, 0.09444008, 113.09852446],
+         [0.05326789, 1.19672319, 1.86051906]))
+    for m, params, alive, expected, new in cases:
         m.params_ = params
+        # expected_number_of_purchases_up_to_time at t = 1, 39, 78
+        assert m.expected_purchases([1.0, 39.0, 78.0]) == pytest.approx(new, rel=1e-6)
         assert m.probability_alive(x, t_x, big_t) == pytest.approx(alive, rel=1e-6)
         assert m.conditional_expected_purchases(39, x, t_x, big_t) == pytest.approx(
             expected, rel=1e-6)

@@ -11,16 +11,18 @@ engines → query → metrics → stats → analyses → report → cli.
 
 from __future__ import annotations
 
-from . import synthetic
+from . import models, synthetic
 from .analyses import (
     Explanation,
     Histogram,
     KpiResult,
     Result,
     check_additivity,
+    clv,
     explain,
     histogram,
     kpis,
+    rfm,
 )
 from .errors import (
     AovlabError,
@@ -40,10 +42,10 @@ from .storage import Catalog, ImportSummary, Workspace, workspace_status
 from .version import __version__
 
 __all__ = [
-    "DEFAULT_DEFINITION", "DEFINITIONS", "FORMATS", "AovlabError", "Catalog",
-    "CurrencyMixError", "DefinitionError", "EngineError", "Explanation", "Histogram",
-    "ImportSummary", "InputError", "KpiResult", "MappingError", "NoDataError", "Result",
-    "Selection", "Workspace", "WorkspaceError", "__version__", "check_additivity", "explain",
-    "get_definition", "histogram", "html_report", "import_files", "import_frame", "kpis",
+    "AovlabError", "Catalog", "CurrencyMixError", "DEFAULT_DEFINITION", "DEFINITIONS",
+    "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram", "ImportSummary",
+    "InputError", "KpiResult", "MappingError", "NoDataError", "Result", "Selection", "Workspace",
+    "WorkspaceError", "__version__", "check_additivity", "clv", "explain", "get_definition",
+    "histogram", "html_report", "import_files", "import_frame", "kpis", "models", "rfm",
     "synthetic", "workspace_status",
 ]

@@ -32,7 +32,10 @@ from ..report import (
     histogram_title,
     kpi_columns,
     kpi_title,
+    render_clv,
     render_explanation,
+    render_holdout,
+    render_segments,
     rich_table,
     write,
     write_console,
@@ -369,6 +372,161 @@ def explain(
                       lambda c: render_explanation(x, c, top))
     else:
         render_explanation(x, console, top)
+
+
+@app.command()
+def clv(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    cutoff: Annotated[str | None, typer.Option(
+        help="Fit on orders up to this date (YYYY-MM-DD); default the last order date.")] = None,
+    horizon: Annotated[int, typer.Option(help="Months of future purchases valued.")] = 12,
+    discount_rate: Annotated[float, typer.Option(
+        help="Annual discount rate of future spend (0.1 = 10% a year).")] = 0.10,
+    margin: Annotated[float | None, typer.Option(
+        help="Share of the order value kept as profit (0.3 = 30%); default from the "
+             "workspace's costs, else 1 (CLV of revenue).")] = None,
+    model: Annotated[str, typer.Option(
+        help="Repeat-purchase model: bgnbd (BG/NBD), pareto (Pareto/NBD) or mbg "
+             "(modified BG/NBD).")] = "bgnbd",
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Fit all three models and compare their log-likelihood, AIC and "
+                          "BIC.")] = False,
+    lifespan: Annotated[float | None, typer.Option(
+        help="Years a customer stays, for the historical CLV; default their observed mean "
+             "age.")] = None,
+    unit: Annotated[str, typer.Option(help="Time unit of recency and T: week or day.")] = "week",
+    top: Annotated[int, typer.Option(help="Customers shown in the terminal.")] = 10,
+    definition: Definition_ = DEFAULT_DEFINITION,
+    currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
+    engine: Engine_ = "duckdb",
+    fmt: Format_ = "table",
+    output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """Customer lifetime value: P(alive), expected purchases and spend, discounted CLV."""
+    from ..analyses import clv as run
+
+    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+                     engine=engine)
+    with err.status("fitting the customer models ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        r = _read(workspace, lambda ws: run(
+            ws, sel, cutoff=cutoff, horizon=horizon, discount_rate=discount_rate,
+            margin=margin, model=model, compare=compare, lifespan_years=lifespan, unit=unit))
+    if fmt == "json":  # everything: customers, parameters, historical, comparison, meta
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":  # a table format: one row per customer
+        write(r.table, fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_clv(r, c, top))
+    else:
+        render_clv(r, console, top)
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command()
+def holdout(
+    calibration_end: Annotated[str, typer.Option(
+        "--calibration-end", help="Fit on orders up to this date (YYYY-MM-DD); the hold-out "
+                                  "follows it.")],
+    end: Annotated[str | None, typer.Option(
+        help="Last day of the hold-out (YYYY-MM-DD); default the last order date.")] = None,
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    model: Annotated[str, typer.Option(
+        help="Repeat-purchase model: bgnbd, pareto or mbg.")] = "bgnbd",
+    unit: Annotated[str, typer.Option(help="Time unit of the fit: week or day.")] = "week",
+    table: Annotated[str, typer.Option(
+        help="With -f csv/json/parquet: which table, by_frequency or weekly.")] = "by_frequency",
+    definition: Definition_ = DEFAULT_DEFINITION,
+    currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
+    engine: Engine_ = "duckdb",
+    fmt: Format_ = "table",
+    output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """Check a customer model: fit up to a date, predict the hold-out, compare with it."""
+    from ..analyses import holdout as run
+
+    if table not in ("by_frequency", "weekly"):
+        raise AovlabError(f"--table {table!r} is not one of the hold-out's tables",
+                          fix="use by_frequency or weekly")
+    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+                     engine=engine)
+    with err.status("fitting and checking the model ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        r = _read(workspace, lambda ws: run(ws, sel, calibration_end=calibration_end,
+                                            end=end, model=model, unit=unit))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_holdout(r, c))
+    else:
+        render_holdout(r, console)
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command()
+def segments(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Also write one row per customer (segment, tier, scores, CLV) to "
+                         "this CSV, for a mail tool (safe against spreadsheet formulas).")
+    ] = None,
+    cutoff: Annotated[str | None, typer.Option(
+        help="Score the customers as of this date (YYYY-MM-DD); default the last order "
+             "date.")] = None,
+    horizon: Annotated[int, typer.Option(help="Months of the CLV per segment.")] = 12,
+    margin: Annotated[float | None, typer.Option(
+        help="Share of the order value kept, for the CLV; default from costs, else 1.")] = None,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/json/parquet: segments, tiers or customers.")] = "segments",
+    definition: Definition_ = DEFAULT_DEFINITION,
+    currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
+    engine: Engine_ = "duckdb",
+    fmt: Format_ = "table",
+    output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """RFM segments and spend tiers with their AOV, revenue share, CLV and an action."""
+    from ..analyses import segments as run
+
+    if table not in ("segments", "tiers", "customers"):
+        raise AovlabError(f"--table {table!r} is not one of the segments' tables",
+                          fix="use segments, tiers or customers")
+    if export is not None:
+        check_output(export, protect=[workspace], force=force)
+    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+                     engine=engine)
+    with err.status("scoring the customers ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        r = _read(workspace, lambda ws: run(ws, sel, cutoff=cutoff, horizon=horizon,
+                                            margin=margin))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_segments(r, c))
+    else:
+        render_segments(r, console)
+    if export is not None:
+        write(r.tables["customers"], "csv", export, protect=[workspace], force=force)
+        err.print(Text(f"wrote {len(r.tables['customers']):,} customers to {export}"))
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
 
 
 @app.command()

@@ -9,7 +9,8 @@ the values. In days, so that the caller divides by the unit it reports in:
 * ``recency_days`` t_x: from the first purchase day to the last;
 * ``age_days`` T: from the first purchase day to the cut-off;
 * ``repeat_value``: the value of the repeat transactions together (their mean is
-  ``repeat_value / frequency``), under the selection's AOV definition.
+  ``repeat_value / frequency``), under the selection's AOV definition;
+* ``orders`` and ``total_value``: their orders (not days) and the value of all of them.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ def rfm_summary(engine, sel: Selection, cutoff: date):
     """One row per customer with a first purchase on or before ``cutoff``."""
     f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False)
     f = f.filter(f.customer_id.notnull())
-    days = f.group_by(["source", "customer_id", "order_date"]).aggregate(value=f.value.sum())
+    days = f.group_by(["source", "customer_id", "order_date"]).aggregate(
+        value=f.value.sum(), orders=f.count())
     per = days.group_by(["source", "customer_id"]).aggregate(
         transactions=days.count(), first=days.order_date.min(), last=days.order_date.max(),
-        total=days.value.sum(), first_value=days.value.argmin(days.order_date))
+        total=days.value.sum(), first_value=days.value.argmin(days.order_date),
+        orders=days.orders.sum())
     end = ibis.date(cutoff)
     return per.select(
         "source", "customer_id", "first",
@@ -37,4 +40,46 @@ def rfm_summary(engine, sel: Selection, cutoff: date):
         recency_days=per.last.delta(per.first, unit="day").cast("float64"),
         age_days=end.delta(per.first, unit="day").cast("float64"),
         repeat_value=(per.total - per.first_value).cast("float64"),
-        first_value=per.first_value.cast("float64"))
+        first_value=per.first_value.cast("float64"),
+        orders=per.orders.cast("int64"), total_value=per.total.cast("float64"))
+
+
+def cost_margin(engine, sel: Selection, cutoff: date):
+    """Σ margin and Σ net sales (gross − discounts − returns) of the known customers'
+    orders that have a cost, how many orders there are with and without one, and their
+    currencies."""
+    f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False)
+    f = f.filter(f.customer_id.notnull())
+    costed = f.cost.notnull()
+    return f.aggregate(
+        orders=f.count(), orders_with_cost=costed.sum().cast("int64"),
+        currencies=f.currency.nunique(), currency=f.currency.max(),
+        margin=f.margin.sum(),
+        net_sales=(f.margin + f.cost).sum())
+
+
+def _purchase_days(engine, sel: Selection, end: date):
+    """(source, customer_id, order_date) once per purchase day, with the customer's first
+    purchase day, for the known customers' orders up to ``end``."""
+    f = order_facts(engine, sel.with_(by=(), period=None, end=end), by=(), period=False)
+    f = f.filter(f.customer_id.notnull())
+    days = f.group_by(["source", "customer_id", "order_date"]).aggregate(n=f.count())
+    w = ibis.window(group_by=[days.source, days.customer_id])
+    return days.mutate(first=days.order_date.min().over(w)).drop("n")
+
+
+def holdout_purchases(engine, sel: Selection, calibration_end: date, end: date):
+    """Per customer whose first purchase is on or before ``calibration_end``: their
+    purchase days after it, up to ``end`` (customers without one are absent)."""
+    d = _purchase_days(engine, sel, end)
+    d = d.filter((d.first <= ibis.date(calibration_end))
+                 & (d.order_date > ibis.date(calibration_end)))
+    return d.group_by(["source", "customer_id"]).aggregate(holdout=d.count())
+
+
+def repeat_days(engine, sel: Selection, calibration_end: date, end: date):
+    """Repeat purchase days (after each customer's first) per calendar day, up to ``end``,
+    of the customers whose first purchase is on or before ``calibration_end``."""
+    d = _purchase_days(engine, sel, end)
+    d = d.filter((d.first <= ibis.date(calibration_end)) & (d.order_date > d.first))
+    return d.group_by("order_date").aggregate(repeats=d.count())

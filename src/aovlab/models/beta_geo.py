@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
-from .base import Rows, as_column
+from .base import Rows
 from .repeat import RepeatPurchaseModel
 
 
@@ -104,22 +104,18 @@ class BetaGeo(RepeatPurchaseModel):
         (Fader, Hardie & Lee 2008, note 021)."""
         return 1.0 / (1.0 + self._odds_gone(params, x, t_x, big_t))
 
-    def expected_purchases(self, t: Any) -> np.ndarray:
+    def _expected_purchases(self, params, t) -> np.ndarray:
         """E[X(t)], purchases of a new customer in ``t`` (eq. 7):
-        (a + b − 1)/(a − 1) · [1 − (α/(α + t))^r 2F1(r, b; a + b − 1; t/(α + t))];
-        r t / α in the NBD limit."""
-        r, alpha, a, b = self._params()
-        t = as_column(t, "t")
-        if self._at_limit():
-            return r * t / alpha
+        (a + b − 1)/(a − 1) · [1 − (α/(α + t))^r 2F1(r, b; a + b − 1; t/(α + t))]."""
+        r, alpha, a, b = params
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * guarded_hyp2f1(
             r, b, a + b - 1, t / (alpha + t)))
 
-    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
-        """E[Y(t) | x, t_x, T] (eq. 10): (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T +
-        t))^(r+x) 2F1(r + x, b + x; a + b + x − 1; t/(α + T + t))] / (1 + odds gone)."""
+    def _future(self, params, t, x, big_t) -> np.ndarray:
+        """E[Y(t) | alive, x, T] = (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
+        2F1(r + x, b + x; a + b + x − 1; t/(α + T + t))] (eq. 10 without its P(alive))."""
         r, alpha, a, b = params
         z = t / (alpha + big_t + t)
         ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
-        core = 1 - ratio * guarded_hyp2f1(r + x, b + x, a + b + x - 1, z)
-        return (a + b + x - 1) / (a - 1) * core / (1 + self._odds_gone(params, x, t_x, big_t))
+        return (a + b + x - 1) / (a - 1) * (
+            1 - ratio * guarded_hyp2f1(r + x, b + x, a + b + x - 1, z))

@@ -79,11 +79,18 @@ class ModifiedBetaGeo(RepeatPurchaseModel):
         """P(alive | x, t_x, T) = 1 / (1 + a/(b + x) ((α + T)/(α + t_x))^(r+x))."""
         return np.exp(-np.logaddexp(0.0, self._log_odds_gone(params, x, t_x, big_t)))
 
-    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
-        """E[Y(t) | x, t_x, T] = (a + b + x)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
-        2F1(r + x, b + x + 1; a + b + x; t/(α + T + t))] · P(alive) (Batislam et al., eq. 11)."""
+    def _expected_purchases(self, params, t) -> np.ndarray:
+        """E[X(t)] = b/(a − 1) · [1 − (α/(α + t))^r 2F1(r, b + 1; a + b; t/(α + t))]
+        (Batislam et al., eq. 8)."""
+        r, alpha, a, b = params
+        return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * guarded_hyp2f1(
+            r, b + 1, a + b, t / (alpha + t)))
+
+    def _future(self, params, t, x, big_t) -> np.ndarray:
+        """E[Y(t) | alive, x, T] = (a + b + x)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
+        2F1(r + x, b + x + 1; a + b + x; t/(α + T + t))] (Batislam et al., eq. 11, without
+        its P(alive))."""
         r, alpha, a, b = params
         ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
-        core = 1 - ratio * guarded_hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + big_t + t))
-        return ((a + b + x) / (a - 1) * core
-                * self._probability_alive(params, x, t_x, big_t))
+        return (a + b + x) / (a - 1) * (
+            1 - ratio * guarded_hyp2f1(r + x, b + x + 1, a + b + x, t / (alpha + big_t + t)))

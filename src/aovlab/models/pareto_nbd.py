@@ -88,13 +88,21 @@ class ParetoNBD(RepeatPurchaseModel):
         _, alive, gone = self._terms(params, Rows.of(NAMES, (x, t_x, big_t)))
         return np.exp(alive - np.logaddexp(alive, gone))
 
-    def _conditional_expected_purchases(self, params, t, x, t_x, big_t) -> np.ndarray:
-        """E[Y(t) | x, t_x, T] = (r + x)(β + T) / ((α + T)(s − 1)) · [1 − ((β + T)/(β + T +
-        t))^(s−1)] · P(alive) (the note's eq. 25); the bracket over s − 1 is taken with
-        ``expm1``, so that s → 1 gives its limit log((β + T + t)/(β + T))."""
+    def _expected_purchases(self, params, t) -> np.ndarray:
+        """E[X(t)] = r β / (α (s − 1)) · [1 − (β/(β + t))^(s−1)] (the note's eq. 17), with
+        its s → 1 limit (r β/α) log((β + t)/β)."""
+        r, alpha, s, beta = params
+        shrink = np.log(beta) - np.log(beta + t)
+        sm1 = s - 1.0
+        bracket = -shrink if abs(sm1) < 1e-12 else -np.expm1(sm1 * shrink) / sm1
+        return r * beta / alpha * bracket
+
+    def _future(self, params, t, x, big_t) -> np.ndarray:
+        """E[Y(t) | alive, x, T] = (r + x)(β + T) / ((α + T)(s − 1)) · [1 − ((β + T)/(β + T
+        + t))^(s−1)] (the note's eq. 25 without its P(alive)); the bracket over s − 1 is
+        taken with ``expm1``, so that s → 1 gives its limit log((β + T + t)/(β + T))."""
         r, alpha, s, beta = params
         shrink = np.log(beta + big_t) - np.log(beta + big_t + t)  # ≤ 0
         sm1 = s - 1.0
         bracket = -shrink if abs(sm1) < 1e-12 else -np.expm1(sm1 * shrink) / sm1
-        return ((r + x) * (beta + big_t) / (alpha + big_t) * bracket
-                * self._probability_alive(params, x, t_x, big_t))
+        return (r + x) * (beta + big_t) / (alpha + big_t) * bracket

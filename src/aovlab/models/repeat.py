@@ -153,25 +153,61 @@ class RepeatPurchaseModel(CustomerModel):
             return np.ones(len(x))
         return self._probability_alive(self._params(), x, t_x, big_t)
 
-    def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any,
-                                       T: Any) -> np.ndarray:  # noqa: N803
-        """E[Y(t) | x, t_x, T], a customer's expected purchases in the next ``t``; in the
-        NBD limit (r + x) t / (α + T)."""
-        x, t_x, big_t = checked_summary(frequency, recency, T)
+    def expected_purchases(self, t: Any) -> np.ndarray:
+        """E[X(t)], the repeat purchases of a customer in the ``t`` after their first; r t/α
+        in the NBD limit."""
+        params = self._params()
         t = as_column(t, "t")
         if (t < 0).any():
-            raise ModelError("the horizon t must be 0 or more", fix="pass e.g. t=52 (weeks)")
+            raise ModelError("the time t must be 0 or more", fix="pass e.g. t=52 (weeks)")
         if self._at_limit():
-            self._params()
+            return self.params_["r"] * t / self.params_["alpha"]
+        return self._expected_purchases(params, t)
+
+    def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any,
+                                       T: Any) -> np.ndarray:  # noqa: N803
+        """E[Y(t) | x, t_x, T], a customer's expected purchases in the next ``t`` (one
+        horizon for all, or one each); in the NBD limit (r + x) t / (α + T)."""
+        x, t_x, big_t = checked_summary(frequency, recency, T)
+        t = np.broadcast_to(as_column(t, "t"), x.shape) if np.ndim(t) == 0 else as_column(
+            t, "t")
+        return self.expected_purchases_by([0.0], x, t_x, big_t, offsets=t)[:, 0]
+
+    def expected_purchases_by(self, horizons: Any, frequency: Any, recency: Any, T: Any,
+                              *, offsets: Any = None) -> np.ndarray:  # noqa: N803
+        """E[Y(t) | x, t_x, T] for each horizon t (customers × horizons), as P(alive) ×
+        the purchases expected of a live customer, the second computed once per distinct
+        (x, T) — a discounted CLV asks for a dozen horizons over millions of customers.
+        ``offsets`` (one per customer) are added to every horizon."""
+        x, t_x, big_t = checked_summary(frequency, recency, T)
+        ts = as_column(horizons, "horizons")
+        extra = np.zeros(len(x)) if offsets is None else as_column(offsets, "offsets")
+        if (ts < 0).any() or (extra < 0).any():
+            raise ModelError("the horizon t must be 0 or more", fix="pass e.g. t=52 (weeks)")
+        params = self._params()
+        out = np.empty((len(x), len(ts)))
+        if self._at_limit():
             r, alpha = self.params_["r"], self.params_["alpha"]
-            return (r + x) * t / (alpha + big_t)
-        return self._conditional_expected_purchases(self._params(), t, x, t_x, big_t)
+            for j, t in enumerate(ts):
+                out[:, j] = (r + x) * (t + extra) / (alpha + big_t)
+            return out
+        rows = Rows.of(("x", "T", "dt"), (x, big_t, extra))
+        alive = self._probability_alive(params, x, t_x, big_t)
+        for j, t in enumerate(ts):
+            out[:, j] = alive * rows.on(("x", "T", "dt"),
+                                        lambda x, big_t, dt, t=t: self._future(
+                                            params, t + dt, x, big_t))
+        return out
 
     @abc.abstractmethod
     def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
                            big_t: np.ndarray) -> np.ndarray: ...
 
     @abc.abstractmethod
-    def _conditional_expected_purchases(self, params: np.ndarray, t: np.ndarray,
-                                        x: np.ndarray, t_x: np.ndarray,
-                                        big_t: np.ndarray) -> np.ndarray: ...
+    def _expected_purchases(self, params: np.ndarray, t: np.ndarray) -> np.ndarray: ...
+
+    @abc.abstractmethod
+    def _future(self, params: np.ndarray, t: np.ndarray, x: np.ndarray,
+                big_t: np.ndarray) -> np.ndarray:
+        """E[Y(t) | alive at T, x]: the purchases a customer known to be alive makes in
+        the next ``t``."""

@@ -1,4 +1,4 @@
-"""Renderers: results drawn in a terminal (Rich) or written to files; HTML comes next."""
+"""Renderers: results drawn in a terminal (Rich), written to files, or as HTML."""
 
 from .files import (
     FORMATS,
@@ -15,11 +15,14 @@ from .terminal import (
     histogram_title,
     kpi_columns,
     kpi_title,
+    render_clv,
     render_explanation,
+    render_holdout,
+    render_segments,
     rich_table,
 )
 
 __all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_bars",
-           "histogram_title", "kpi_columns",
-           "kpi_title", "render_explanation", "rich_table", "safe_cell", "spreadsheet_safe",
+           "histogram_title", "kpi_columns", "kpi_title", "render_clv", "render_explanation",
+           "render_holdout", "render_segments", "rich_table", "safe_cell", "spreadsheet_safe",
            "write", "write_console", "write_text"]

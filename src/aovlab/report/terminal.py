@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..analyses import Explanation, Histogram, KpiResult
+from ..analyses import Explanation, Histogram, KpiResult, Result
 from ..errors import AovlabError
 from ..stats import MIN_INTERVAL_UNITS
 
@@ -219,3 +219,64 @@ def render_explanation(x: Explanation, console: Console, top: int = 10) -> None:
     console.print(rich_table(x.factors, title="Identities (effects add up to each change)"))
     for note in x.notes:
         console.print(Text(f"note: {note}", style="yellow"))
+
+
+#: Customer columns shown in the terminal (files get every column).
+CLV_COLUMNS = ["customer_id", "orders", "frequency", "recency", "T", "monetary_value",
+               "probability_alive", "expected_purchases", "expected_value_per_purchase",
+               "clv"]
+
+
+def render_clv(r: Result, console: Console, top: int = 10) -> None:
+    """``aovlab clv`` in a terminal: the fit, the historical view, the top customers."""
+    m = r.meta
+    unit = m["unit"]
+    console.print(Text(
+        f"{m['model']} + Gamma-Gamma on {m['customers']:,} customers "
+        f"({m['repeat_customers']:,} bought again) up to {m['cutoff']}, in {unit}s; "
+        f"{m['definition']} order value in {m['currency']}"))
+    console.print(Text(
+        f"CLV over {m['horizon_months']} months, discounted {m['discount_rate']:.1%} a year, "
+        f"margin {m['margin']:.1%}: {m['total_clv']:,.2f} {m['currency']} in all, "
+        f"{m['total_clv'] / m['customers']:,.2f} per customer"))
+    console.print(rich_table(r.tables["parameters"], title="Parameters (95% intervals)"))
+    if "models" in r.tables:
+        console.print(rich_table(r.tables["models"], title="Models compared (lowest AIC first)"))
+    console.print(rich_table(r.tables["historical"], transpose=True,
+                             title="Historical CLV = AOV × purchase frequency × lifespan × "
+                                   "margin"))
+    console.print(rich_table(r.table[CLV_COLUMNS].head(top), title=f"Top {top} customers by CLV",
+                             caption=f"recency and T in {unit}s; expected purchases over "
+                                     f"{m['horizon_months']} months",
+                             width=console.width))
+
+
+def render_holdout(r: Result, console: Console) -> None:
+    """``aovlab holdout`` in a terminal: predicted vs made, per bucket and week by week."""
+    m = r.meta
+    console.print(Text(
+        f"{m['model']} fitted on {m['customers']:,} customers up to {m['calibration_end']}; "
+        f"hold-out to {m['end']} ({m['holdout_length']:.1f} {m['unit']}s): "
+        f"{m['predicted_total']:,.1f} repeat purchases predicted, {m['actual_total']:,.0f} "
+        f"made ({m['total_error']:+.1%})"))
+    console.print(rich_table(r.tables["by_frequency"],
+                             title="Hold-out repeat purchases by calibration frequency"))
+    weekly = r.tables["weekly"]
+    step = max(1, len(weekly) // 26)  # about half a year of rows on a screen
+    shown = weekly.iloc[sorted(set(range(0, len(weekly), step)) | {len(weekly) - 1})]
+    console.print(rich_table(shown, title="Cumulative repeat purchases, week by week",
+                             caption=f"every {step} week(s); -f csv for all"))
+
+
+def render_segments(r: Result, console: Console) -> None:
+    """``aovlab segments`` in a terminal: the segments and the spend tiers."""
+    m = r.meta
+    console.print(Text(f"{m['customers']:,} customers up to {m['cutoff']}, "
+                       f"{m['definition']} order value; CLV over {m['horizon_months']} months"))
+    for key, title in (("segments", "RFM segments"), ("tiers", "Spend tiers")):
+        console.print(rich_table(r.tables[key].drop(columns="action"), title=title,
+                                 width=console.width,
+                                 caption="threshold: the 75th percentile of the customers' "
+                                         "average order value, for threshold offers"))
+        for _, row in r.tables[key].iterrows():
+            console.print(Text(f"  {row.iloc[0]}: {row['action']}"))
