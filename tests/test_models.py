@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.conftest import shared_file
 
 from aovlab.errors import ModelError, NotFittedError
@@ -243,3 +245,17 @@ def test_bgnbd_recovers_the_parameters_it_was_simulated_from():
     for k, v in truth.items():  # within three standard errors of the truth
         assert abs(m.params_[k] - v) < 3 * m.standard_errors_[k], (k, m.params_[k])
         assert m.standard_errors_[k] < 0.15 * v
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6), st.sampled_from(
+    [0.0, 0.5, 1 / 7, 2.25, 1e6])), min_size=1, max_size=40))
+def test_unique_rows_is_numpys_unique(rows):
+    from aovlab.models.base import unique_rows
+
+    cols = [np.array([r[i] for r in rows], dtype=float) / (7 if i == 1 else 1)
+            for i in range(3)]
+    got, inverse = unique_rows(cols)
+    want, want_inverse = np.unique(np.column_stack(cols), axis=0, return_inverse=True)
+    assert all((got[i] == want[:, i]).all() for i in range(3))
+    assert (inverse == want_inverse.reshape(-1)).all()
+    assert all((got[i][inverse] == cols[i]).all() for i in range(3))  # rows rebuilt

@@ -100,3 +100,7 @@ class SparkEngine:
 
     def execute(self, expr):
         return self.backend.execute(expr)
+
+    def execute_arrow(self, expr):
+        """``expr``'s rows as an Arrow table (see the DuckDB engine)."""
+        return self.backend.to_pyarrow(expr)

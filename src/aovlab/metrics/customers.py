@@ -25,7 +25,8 @@ from .facts import order_facts
 
 def rfm_summary(engine, sel: Selection, cutoff: date):
     """One row per customer with a first purchase on or before ``cutoff``."""
-    f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False)
+    f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False,
+                    customer_type=False)
     f = f.filter(f.customer_id.notnull())
     days = f.group_by(["source", "customer_id", "order_date"]).aggregate(
         value=f.value.sum(), orders=f.count())
@@ -35,7 +36,7 @@ def rfm_summary(engine, sel: Selection, cutoff: date):
         orders=days.orders.sum())
     end = ibis.date(cutoff)
     return per.select(
-        "source", "customer_id", "first",
+        "source", "customer_id", "first", "last",
         frequency=(per.transactions - 1).cast("int64"),
         recency_days=per.last.delta(per.first, unit="day").cast("float64"),
         age_days=end.delta(per.first, unit="day").cast("float64"),
@@ -48,7 +49,8 @@ def cost_margin(engine, sel: Selection, cutoff: date):
     """Σ margin and Σ net sales (gross − discounts − returns) of the known customers'
     orders that have a cost, how many orders there are with and without one, and their
     currencies."""
-    f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False)
+    f = order_facts(engine, sel.with_(by=(), period=None, end=cutoff), by=(), period=False,
+                    customer_type=False)
     f = f.filter(f.customer_id.notnull())
     costed = f.cost.notnull()
     return f.aggregate(
@@ -61,7 +63,8 @@ def cost_margin(engine, sel: Selection, cutoff: date):
 def _purchase_days(engine, sel: Selection, end: date):
     """(source, customer_id, order_date) once per purchase day, with the customer's first
     purchase day, for the known customers' orders up to ``end``."""
-    f = order_facts(engine, sel.with_(by=(), period=None, end=end), by=(), period=False)
+    f = order_facts(engine, sel.with_(by=(), period=None, end=end), by=(), period=False,
+                    customer_type=False)
     f = f.filter(f.customer_id.notnull())
     days = f.group_by(["source", "customer_id", "order_date"]).aggregate(n=f.count())
     w = ibis.window(group_by=[days.source, days.customer_id])

@@ -33,8 +33,12 @@ def period_start(col, period: str):
 
 
 def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
-                period: str | None | bool = True):
-    """The selected orders as facts, grouped by ``sel`` (or ``by``/``period`` if given)."""
+                period: str | None | bool = True, customer_type: bool = True):
+    """The selected orders as facts, grouped by ``sel`` (or ``by``/``period`` if given).
+
+    ``customer_type=False`` leaves out the new/returning/guest column unless a filter or
+    grouping needs it: it is a window over the whole orders table, which a per-customer
+    query (the RFM summary) does not read and should not pay for."""
     by = sel.by if by is None else by
     period = sel.period if period is True else period or None
     o = engine.table("orders")
@@ -62,11 +66,12 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
     # New = the customer's first counted order in the whole workspace, not just the window,
     # so the window runs before the date filters below. Exactly one order is first: of two
     # placed at the same instant (a CDNOW day, a UCI minute), the lower order id.
-    nth = ibis.row_number().over(ibis.window(group_by=[o.source, o.customer_id],
-                                             order_by=[o.created_at, o.order_id]))
-    cols["customer_type"] = ibis.cases(
-        (o.customer_id.isnull(), "guest"), (nth == 0, "new"), else_="returning"
-    )
+    if customer_type or "customer_type" in wanted:
+        nth = ibis.row_number().over(ibis.window(group_by=[o.source, o.customer_id],
+                                                 order_by=[o.created_at, o.order_id]))
+        cols["customer_type"] = ibis.cases(
+            (o.customer_id.isnull(), "guest"), (nth == 0, "new"), else_="returning"
+        )
     for d in ORDER_DIMENSIONS:
         if d not in ("currency", "source") and d in wanted:
             cols[d] = o[d].fill_null(schema.NOT_SET)

@@ -101,7 +101,7 @@ class RepeatPurchaseModel(CustomerModel):
                              "nothing to learn from", fix="use a longer period, or the "
                              "historical CLV (AOV × frequency × lifespan)")
         nbd = _NBD(tol=self.tol, max_iter=self.max_iter)
-        nbd._maximise(rows)
+        nbd._maximise(rows, errors=False)  # its standard errors only if it is reported
         try:
             self._maximise(rows)
         except ModelError:
@@ -112,6 +112,7 @@ class RepeatPurchaseModel(CustomerModel):
         gain = self.log_likelihood_ - nbd.log_likelihood_
         self.degenerate_ = bool(gain <= max(1e-4, 1e-10 * abs(nbd.log_likelihood_)))
         if self.degenerate_:
+            nbd._standard_errors(rows)
             self._take_limit(nbd)
         return self
 
@@ -191,8 +192,14 @@ class RepeatPurchaseModel(CustomerModel):
             for j, t in enumerate(ts):
                 out[:, j] = (r + x) * (t + extra) / (alpha + big_t)
             return out
-        rows = Rows.of(("x", "T", "dt"), (x, big_t, extra))
         alive = self._probability_alive(params, x, t_x, big_t)
+        if offsets is None:  # one horizon for all: per distinct (x, T)
+            rows = Rows.of(("x", "T"), (x, big_t))
+            for j, t in enumerate(ts):
+                out[:, j] = alive * rows.on(("x", "T"), lambda x, big_t, t=t: self._future(
+                    params, t, x, big_t))
+            return out
+        rows = Rows.of(("x", "T", "dt"), (x, big_t, extra))
         for j, t in enumerate(ts):
             out[:, j] = alive * rows.on(("x", "T", "dt"),
                                         lambda x, big_t, dt, t=t: self._future(

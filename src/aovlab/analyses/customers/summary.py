@@ -16,6 +16,7 @@ from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ... import metrics
 from ...engines import connect
@@ -65,23 +66,24 @@ def summarise(source: Any, selection: Selection | None = None, /, *,
     sel = Selection.of(selection, **options).with_(by=(), period=None, start=None)
     eng = connect(source, sel.engine)
     cut = last_order_date(eng, sel) if cutoff is None else parse_date(cutoff, "cutoff")
-    t = eng.execute(rfm_summary(eng, sel, cut))
+    # Arrow-backed strings: no million Python objects for the customer ids
+    t = eng.execute_arrow(rfm_summary(eng, sel, cut)).to_pandas(types_mapper={
+        pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
+    }.get)
     if t.empty:
         raise NoDataError(f"no customer with an id bought on or before {cut}",
                           fix="pick a later --cutoff; guests (orders without a customer id) "
                               "have no purchase history to model")
     days = UNITS[unit]
     x = t["frequency"].astype("int64")
-    first = pd.to_datetime(t["first"])
     out = pd.DataFrame({
         "source": t["source"], "customer_id": t["customer_id"],
-        "first_purchase": first.dt.date,
-        "last_purchase": (first + pd.to_timedelta(t["recency_days"], unit="D")).dt.date,
+        "first_purchase": t["first"], "last_purchase": t["last"],  # dates (Arrow's date32)
         "frequency": x, "recency": t["recency_days"] / days, "T": t["age_days"] / days,
         "monetary_value": np.where(x > 0, t["repeat_value"] / x.clip(lower=1), 0.0),
         "first_value": t["first_value"], "orders": t["orders"].astype("int64"),
         "total_value": t["total_value"],
-    }).sort_values(["source", "customer_id"]).reset_index(drop=True)
+    })
     return Summary(out, cut, unit, sel, eng)
 
 
@@ -95,7 +97,8 @@ def rfm(source: Any, selection: Selection | None = None, /, *, cutoff: date | st
     """
     s = summarise(source, selection, cutoff=cutoff, unit=unit, **options)
     out = s.customers[["source", "customer_id", "first_purchase", "frequency", "recency", "T",
-                       "monetary_value", "first_value"]]
+                       "monetary_value", "first_value"]].sort_values(
+        ["source", "customer_id"], kind="stable").reset_index(drop=True)
     repeaters = int((out["frequency"] > 0).sum())
     notes = [SAME_DAY]
     if repeaters == 0:
