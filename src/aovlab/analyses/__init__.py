@@ -4,7 +4,7 @@ Siblings (kpis, histogram, explain, values, customers; later baskets, levers,
 experiments) share only the layers below them and never import one another.
 """
 
-from .customers import clv, holdout, rfm, segments
+from .customers import clv, cohorts, holdout, rfm, segments
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
 from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
@@ -12,5 +12,5 @@ from .result import Result
 from .values import dimension_values
 
 __all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
-           "check_additivity", "clv", "dimension_values", "explain", "histogram", "holdout",
-           "kpis", "rfm", "segments"]
+           "check_additivity", "clv", "cohorts", "dimension_values", "explain", "histogram",
+           "holdout", "kpis", "rfm", "segments"]

@@ -33,6 +33,7 @@ from ..report import (
     kpi_columns,
     kpi_title,
     render_clv,
+    render_cohorts,
     render_explanation,
     render_holdout,
     render_segments,
@@ -525,6 +526,50 @@ def segments(
     if export is not None:
         write(r.tables["customers"], "csv", export, protect=[workspace], force=force)
         err.print(Text(f"wrote {len(r.tables['customers']):,} customers to {export}"))
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command()
+def cohorts(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    by: Annotated[str, typer.Option(
+        "--by", "-b", help="Group customers by their first order's month, channel, country "
+                           "or coupon.")] = "month",
+    months: Annotated[int | None, typer.Option(
+        help="Follow each cohort this many months after its first (default: all).")] = None,
+    cutoff: Annotated[str | None, typer.Option(
+        help="Last order date counted (YYYY-MM-DD); default the last order date.")] = None,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/json/parquet: cohorts, triangle or aov.")] = "cohorts",
+    definition: Definition_ = DEFAULT_DEFINITION,
+    currency: Currency_ = None,
+    status: Status_ = None,
+    where: Where_ = None,
+    engine: Engine_ = "duckdb",
+    fmt: Format_ = "table",
+    output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """Cohorts: retention by month since the first order, revenue per customer, first vs
+    later AOV."""
+    from ..analyses import cohorts as run
+
+    if table not in ("cohorts", "triangle", "aov"):
+        raise AovlabError(f"--table {table!r} is not one of the cohorts' tables",
+                          fix="use cohorts, triangle or aov")
+    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+                     engine=engine)
+    r = _read(workspace, lambda ws: run(ws, sel, by=by, months=months, cutoff=cutoff))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_cohorts(r, c))
+    else:
+        render_cohorts(r, console)
     for note in r.notes:
         err.print(Text(f"note: {note}", style="yellow"))
 

@@ -86,3 +86,39 @@ def repeat_days(engine, sel: Selection, calibration_end: date, end: date):
     d = _purchase_days(engine, sel, end)
     d = d.filter((d.first <= ibis.date(calibration_end)) & (d.order_date > d.first))
     return d.group_by("order_date").aggregate(repeats=d.count())
+
+
+def cohort_orders(engine, sel: Selection, cutoff: date, key: str):
+    """Per (cohort, months since the first order): active customers, orders and value, and
+    the first-day orders among them; and, apart, the customers per (cohort, first month).
+
+    A customer's cohort is the month of their first order (``key="month"``) or that
+    order's channel, country or coupon (of two first-day orders, the smaller value).
+    Returns the two expressions (activity, sizes)."""
+    by = () if key == "month" else (key,)
+    f = order_facts(engine, sel.with_(by=by, period=None, end=cutoff), by=by, period=False,
+                    customer_type=False)
+    f = f.filter(f.customer_id.notnull())
+    w = ibis.window(group_by=[f.source, f.customer_id])
+    first = f.order_date.min().over(w)
+    f = f.mutate(first=first)
+    if key == "month":
+        cohort = f.first.truncate("M").cast("string")
+    else:
+        ordered = ibis.window(group_by=[f.source, f.customer_id],
+                              order_by=[f.order_date, f[key]])
+        cohort = f[key].first().over(ordered)
+    f = f.mutate(cohort=cohort, first_month=f.first.truncate("M"))
+    f = f.mutate(months=((f.order_date.year() - f.first.year()) * 12
+                         + f.order_date.month() - f.first.month()).cast("int64"),
+                 who=f.source + "\x1f" + f.customer_id,
+                 is_first=(f.order_date == f.first))
+    activity = f.group_by(["cohort", "months"]).aggregate(
+        active=f.who.nunique(), orders=f.count(), value=f.value.sum(),
+        first_orders=f.is_first.sum().cast("int64"),
+        first_value=f.value.sum(where=f.is_first),
+        currency_min=f.currency.min(), currency_max=f.currency.max())
+    people = f.filter(f.is_first).group_by(["source", "customer_id"]).aggregate(
+        cohort=f.cohort.min(), first_month=f.first_month.min())
+    sizes = people.group_by(["cohort", "first_month"]).aggregate(customers=people.count())
+    return activity, sizes

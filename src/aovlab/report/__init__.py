@@ -16,6 +16,7 @@ from .terminal import (
     kpi_columns,
     kpi_title,
     render_clv,
+    render_cohorts,
     render_explanation,
     render_holdout,
     render_segments,
@@ -23,6 +24,7 @@ from .terminal import (
 )
 
 __all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_bars",
-           "histogram_title", "kpi_columns", "kpi_title", "render_clv", "render_explanation",
+           "histogram_title", "kpi_columns", "kpi_title", "render_clv", "render_cohorts",
+           "render_explanation",
            "render_holdout", "render_segments", "rich_table", "safe_cell", "spreadsheet_safe",
            "write", "write_console", "write_text"]

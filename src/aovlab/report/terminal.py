@@ -280,3 +280,25 @@ def render_segments(r: Result, console: Console) -> None:
                                          "average order value, for threshold offers"))
         for _, row in r.tables[key].iterrows():
             console.print(Text(f"  {row.iloc[0]}: {row['action']}"))
+
+
+def render_cohorts(r: Result, console: Console, months: int = 12) -> None:
+    """``aovlab cohorts`` in a terminal: the retention triangle and first vs later AOV."""
+    m = r.meta
+    console.print(Text(f"{m['customers']:,} customers in {m['cohorts']} cohorts by first-order "
+                       f"{m['by']}, up to {m['cutoff']}; {m['definition']} order value"))
+    tri = r.tables["triangle"]
+    shown = tri[["cohort", *[c for c in tri.columns[1:]][: months + 1]]]
+    sizes = r.tables["aov"].set_index("cohort")["customers"]
+    shown = shown.assign(customers=shown["cohort"].map(sizes))
+    shown = shown[["cohort", "customers", *shown.columns[1:-1]]].rename(
+        columns=lambda c: c if not c.startswith("m") or not c[1:].isdigit()
+        else f"{c}_rate")
+    console.print(rich_table(shown, title="Retention: share of each cohort ordering in month "
+                                          "m after its first", width=console.width,
+                             caption="m0 is the month of the first order; -f csv for every "
+                                     "column"))
+    console.print(rich_table(r.tables["aov"][["cohort", "customers", "first_order_aov",
+                                              "later_order_aov", "orders_per_customer",
+                                              "revenue_per_customer"]],
+                             title="First vs later orders", width=console.width))

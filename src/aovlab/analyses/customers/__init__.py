@@ -3,8 +3,9 @@ segments and the hold-out check). One package, so that they share the summary; s
 of the other analyses, which they never import."""
 
 from .clv import MODELS, clv
+from .cohorts import cohorts
 from .holdout import holdout
 from .segments import segments
 from .summary import Summary, rfm, summarise
 
-__all__ = ["MODELS", "Summary", "clv", "holdout", "rfm", "segments", "summarise"]
+__all__ = ["MODELS", "Summary", "clv", "cohorts", "holdout", "rfm", "segments", "summarise"]
