@@ -163,7 +163,7 @@ class CustomerModel(abc.ABC):
     PARAMS: tuple[str, ...] = ()
     #: Above this many unique rows the basin is found on a seeded sample of customers
     #: first, and only the final polish runs on every row.
-    SAMPLE = 20_000
+    SAMPLE = 5_000
 
     def __init__(self, *, tol: float = 1e-10, max_iter: int = 20_000) -> None:
         self.tol = tol

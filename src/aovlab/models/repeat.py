@@ -19,6 +19,7 @@ on the penalty.
 from __future__ import annotations
 
 import abc
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -101,12 +102,16 @@ class RepeatPurchaseModel(CustomerModel):
                              "nothing to learn from", fix="use a longer period, or the "
                              "historical CLV (AOV × frequency × lifespan)")
         nbd = _NBD(tol=self.tol, max_iter=self.max_iter)
-        nbd._maximise(rows, errors=False)  # its standard errors only if it is reported
-        try:
-            self._maximise(rows)
-        except ModelError:
-            # ran away: towards the no-dropout edge if the NBD explains the data
-            self.log_likelihood_ = -np.inf
+        # the two fits are independent, and NumPy releases the GIL in its loops: on a
+        # large store the second core fits the NBD meanwhile
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            limit = pool.submit(nbd._maximise, rows, errors=False)  # errors if reported
+            try:
+                self._maximise(rows)
+            except ModelError:
+                # ran away: towards the no-dropout edge if the NBD explains the data
+                self.log_likelihood_ = -np.inf
+            limit.result()
         # the edge wins unless the dropout process buys a real gain in likelihood: 1e-4 is
         # far below any likelihood-ratio test's threshold and above the optimiser's noise
         gain = self.log_likelihood_ - nbd.log_likelihood_

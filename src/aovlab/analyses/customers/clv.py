@@ -17,6 +17,7 @@ mean observed age, which makes the product the average customer spend to date) �
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, Unpack
 
@@ -72,22 +73,29 @@ def clv(source: Any, selection: Selection | None = None, /, *,
         raise DefinitionError(f"lifespan {lifespan_years!r} is not a number of years",
                               fix="pass e.g. --lifespan 3")
     s = summarise(source, selection, cutoff=cutoff, unit=unit, **options)
-    money = metrics.rows(s.engine.execute(cost_margin(s.engine, s.selection, s.cutoff)))[0]
-    require_one_currency(int(money["currencies"] or 0), s.selection,
-                         fix="choose one with --currency: a customer's value is in one money")
     c = s.customers
     check_history(s)
+    x, t_x, big_t = (c[k].to_numpy(float) for k in ("frequency", "recency", "T"))
+    # the margin query (DuckDB or Spark) and the spend model run beside the purchase model
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        money_job = pool.submit(lambda: metrics.rows(s.engine.execute(
+            cost_margin(s.engine, s.selection, s.cutoff)))[0])
+        spend_job = pool.submit(_spend_model, c)
+        try:
+            fitted = MODELS[model]().fit(x, t_x, big_t)
+        finally:  # two currencies are the problem to report, whatever else went wrong
+            money = money_job.result()
+            require_one_currency(int(money["currencies"] or 0), s.selection,
+                                 fix="choose one with --currency: a customer's value is in "
+                                     "one money")
+        spend, spend_notes = spend_job.result()
     notes = [SAME_DAY]
     share, source_note = _margin(margin, money)
     notes.append(source_note)
-
-    x, t_x, big_t = (c[k].to_numpy(float) for k in ("frequency", "recency", "T"))
-    fitted = MODELS[model]().fit(x, t_x, big_t)
     if fitted.degenerate_:
         notes.append(f"nobody seems to drop out before the cut-off: the {MODEL_LABELS[model]} "
                      "optimum is on the edge of its parameter space, where it is the NBD "
                      "(no dropout); the limiting fit is reported, every customer alive")
-    spend, spend_notes = _spend_model(c)
     notes += spend_notes
 
     days = UNITS[unit]
@@ -96,14 +104,16 @@ def clv(source: Any, selection: Selection | None = None, /, *,
     per_order = _expected_spend(spend, c)
     monthly = (1 + discount_rate) ** (1 / 12) - 1
     discount = (1 + monthly) ** -np.arange(1, horizon + 1)
-    increments = np.diff(path, axis=1, prepend=0.0)
+    # Σ_j (E_j − E_{j−1}) d_j = Σ_j E_j (d_j − d_{j+1}), d_{h+1} = 0: one product, no
+    # (customers × months) array of increments
+    weights = discount - np.append(discount[1:], 0.0)
     customers = c[["source", "customer_id", "first_purchase", "last_purchase", "orders",
                    "frequency", "recency", "T", "monetary_value"]].assign(
         probability_alive=fitted.probability_alive(x, t_x, big_t),
         expected_purchases=path[:, -1],
         expected_value_per_purchase=per_order,
         expected_spend=path[:, -1] * per_order,
-        clv=share * per_order * (increments @ discount),
+        clv=share * per_order * (path @ weights),
     ).sort_values("clv", ascending=False, kind="stable").reset_index(drop=True)
 
     tables = {"customers": customers,

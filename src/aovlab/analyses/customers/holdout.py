@@ -106,7 +106,8 @@ def _relative(predicted: float, actual: float) -> float:
 def _weekly(engine, sel: Selection, c: pd.DataFrame, fitted, cal: date, last: date,
             days: float) -> pd.DataFrame:
     """Cumulative repeat purchases week by week from the first purchase, made and expected."""
-    start = min(c["first_purchase"])
+    day_one = c["first_purchase"].dt.date
+    start = min(day_one)
     n_weeks = (last - start).days // 7 + 1
     ends = [start + timedelta(days=7 * k - 1) for k in range(1, n_weeks + 1)]
     ends[-1] = min(ends[-1], last)
@@ -114,7 +115,7 @@ def _weekly(engine, sel: Selection, c: pd.DataFrame, fitted, cal: date, last: da
     per_day = pd.Series(made["repeats"].to_numpy(float),
                         index=pd.to_datetime(made["order_date"]).dt.date).groupby(level=0).sum()
     cum_days = per_day.sort_index().cumsum()
-    firsts = c.groupby("first_purchase").size()
+    firsts = day_one.groupby(day_one).size()
     first_days = np.array([(d - start).days for d in firsts.index], dtype=float)
     counts = firsts.to_numpy(float)
     rows = []

@@ -98,7 +98,7 @@ def segments(source: Any, selection: Selection | None = None, /, *,
     s = summarise(source, selection, cutoff=cutoff, unit="day", **options)
     c = s.customers
     notes = [SAME_DAY]
-    recency_days = np.array([(s.cutoff - d).days for d in c["last_purchase"]], dtype=float)
+    recency_days = (pd.Timestamp(s.cutoff) - c["last_purchase"]).dt.days.to_numpy(float)
     spend = c["total_value"].to_numpy(float)
     r, f, m = (score(recency_days, higher_is_better=False), score(c["orders"]),
                score(spend))

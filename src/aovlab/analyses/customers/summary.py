@@ -66,8 +66,10 @@ def summarise(source: Any, selection: Selection | None = None, /, *,
     sel = Selection.of(selection, **options).with_(by=(), period=None, start=None)
     eng = connect(source, sel.engine)
     cut = last_order_date(eng, sel) if cutoff is None else parse_date(cutoff, "cutoff")
-    # Arrow-backed strings: no million Python objects for the customer ids
-    t = eng.execute_arrow(rfm_summary(eng, sel, cut)).to_pandas(types_mapper={
+    # Arrow-backed strings and datetime64 dates: no million Python objects to build (and
+    # to move when the result is sorted)
+    t = eng.execute_arrow(rfm_summary(eng, sel, cut)).to_pandas(date_as_object=False,
+                                                                 types_mapper={
         pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
     }.get)
     if t.empty:
@@ -78,7 +80,7 @@ def summarise(source: Any, selection: Selection | None = None, /, *,
     x = t["frequency"].astype("int64")
     out = pd.DataFrame({
         "source": t["source"], "customer_id": t["customer_id"],
-        "first_purchase": t["first"], "last_purchase": t["last"],  # dates (Arrow's date32)
+        "first_purchase": t["first"], "last_purchase": t["last"],  # datetime64, midnight
         "frequency": x, "recency": t["recency_days"] / days, "T": t["age_days"] / days,
         "monetary_value": np.where(x > 0, t["repeat_value"] / x.clip(lower=1), 0.0),
         "first_value": t["first_value"], "orders": t["orders"].astype("int64"),
