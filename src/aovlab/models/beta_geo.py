@@ -69,26 +69,35 @@ class BetaGeo(RepeatPurchaseModel):
 
     @classmethod
     def _gradient(cls, params: np.ndarray, d: Rows) -> np.ndarray:
-        """∂ log L / ∂(r, α, a, b): with w the dropout term's share of the two,
-        ψ(r + x) − ψ(r) + log α − (1 − w) log(α + T) − w log(α + t_x);
-        r/α − (r + x) ((1 − w)/(α + T) + w/(α + t_x));
-        ψ(a + b) − ψ(a) + (1 − w) (ψ(a) − ψ(a + b + x)) + w (ψ(a + 1) − ψ(a + b + x));
-        ψ(a + b) − ψ(b) + (1 − w) (ψ(b + x) − ψ(a + b + x)) + w (ψ(b + x − 1) − ψ(a + b + x))."""
+        """Σ_rows weight × ∂ log L / ∂(r, α, a, b): with w the dropout term's share of the
+        two (v = 1 − w),
+        ψ(r + x) − ψ(r) + log α − v log(α + T) − w log(α + t_x);
+        r/α − (r + x) (v/(α + T) + w/(α + t_x));
+        ψ(a + b) − ψ(a) + v (ψ(a) − ψ(a + b + x)) + w (ψ(a + 1) − ψ(a + b + x));
+        ψ(a + b) − ψ(b) + v (ψ(b + x) − ψ(a + b + x)) + w (ψ(b + x − 1) − ψ(a + b + x)).
+        Only w varies by row beyond x, T, t_x: each term is summed per distinct value of
+        the one column it depends on (:meth:`Rows.sum_on`)."""
         r, alpha, a, b = params
-        x = d["x"]
-        _, alive, gone = cls._terms(params, d)
-        w = np.exp(gone - np.logaddexp(alive, gone))
-        v = 1 - w
-        ab_x = d.on("x", lambda x: psi(a + b + x))
-        return np.column_stack([
-            d.on("x", lambda x: psi(r + x) - psi(r)) + np.log(alpha)
-            - v * d.on("T", lambda t: np.log(alpha + t))
-            - w * d.on("t_x", lambda t: np.log(alpha + t)),
-            r / alpha - (r + x) * (v * d.on("T", lambda t: 1 / (alpha + t))
-                                   + w * d.on("t_x", lambda t: 1 / (alpha + t))),
-            psi(a + b) - psi(a) + v * (psi(a) - ab_x) + w * (psi(a + 1) - ab_x),
-            psi(a + b) - psi(b) + v * (d.on("x", lambda x: psi(b + x)) - ab_x)
-            + w * (d.on("x", lambda x: psi(b + np.maximum(x, 1) - 1)) - ab_x)])
+        x, wt = d["x"], d.weights
+        log_t = d.on("T", lambda t: np.log(alpha + t))
+        log_tx = d.on("t_x", lambda t: np.log(alpha + t))
+        # log(alive term / dropout term): +inf where x = 0, which has no dropout term
+        alive_over_gone = d.on("x", lambda x: betaln(a, b + x) - np.where(
+            x > 0, betaln(a + 1, b + np.maximum(x, 1) - 1), -np.inf)) - (r + x) * (
+            log_t - log_tx)
+        qw = wt / (1 + np.exp(alive_over_gone))  # weight × w
+        qv = wt - qw
+        total, gone_total = float(wt.sum()), float(qw.sum())
+        abx = d.sum_on("x", wt, lambda x: psi(a + b + x))
+        return np.array([
+            d.sum_on("x", wt, lambda x: psi(r + x) - psi(r)) + total * np.log(alpha)
+            - qv @ log_t - qw @ log_tx,
+            total * r / alpha - d.sum_on("T", qv * (r + x), lambda t: 1 / (alpha + t))
+            - d.sum_on("t_x", qw * (r + x), lambda t: 1 / (alpha + t)),
+            total * (psi(a + b) - psi(a)) + (total - gone_total) * psi(a)
+            + gone_total * psi(a + 1) - abx,
+            total * (psi(a + b) - psi(b)) + d.sum_on("x", qv, lambda x: psi(b + x))
+            + d.sum_on("x", qw, lambda x: psi(b + np.maximum(x, 1) - 1)) - abx])
 
     @staticmethod
     def _odds_gone(params: np.ndarray, x, t_x, big_t) -> np.ndarray:

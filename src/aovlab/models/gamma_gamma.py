@@ -74,13 +74,14 @@ class GammaGamma(CustomerModel):
 
     @staticmethod
     def _gradient(params: np.ndarray, d: Rows) -> np.ndarray:
-        """∂ log L / ∂(p, q, v): x (ψ(p x + q) − ψ(p x) + log m_x + log x − log(x m_x + v));
+        """Σ_rows weight × ∂ log L / ∂(p, q, v):
+        x (ψ(p x + q) − ψ(p x) + log m_x + log x − log(x m_x + v));
         ψ(p x + q) − ψ(q) + log v − log(x m_x + v); q/v − (p x + q)/(x m_x + v)."""
         p, q, v = params
         x = d["x"]
         log_xmv = np.log(d["xm"] + v)
         pxq = d.on("x", lambda x: psi(p * x + q))
-        return np.column_stack([
+        return d.weights @ np.column_stack([
             x * (pxq - d.on("x", lambda x: psi(p * x) - np.log(x)) + d["log_m"] - log_xmv),
             pxq - psi(q) + np.log(v) - log_xmv,
             q / v - (p * x + q) / (d["xm"] + v)])

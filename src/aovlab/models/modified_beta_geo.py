@@ -55,7 +55,8 @@ class ModifiedBetaGeo(RepeatPurchaseModel):
 
     @classmethod
     def _gradient(cls, params: np.ndarray, d: Rows) -> np.ndarray:
-        """∂ log L / ∂(r, α, a, b) = ∂A + σ(R) ∂R, A the alive term's log, R the log ratio:
+        """Σ_rows weight × ∂ log L / ∂(r, α, a, b) = ∂A + σ(R) ∂R, A the alive term's log, R
+        the log ratio:
         r: ψ(r + x) − ψ(r) + log α − log(α + T) + σ (log(α + T) − log(α + t_x));
         α: r/α − (r + x)/(α + T) + σ (r + x) (1/(α + T) − 1/(α + t_x));
         a: ψ(a + b) − ψ(a + b + x + 1) + σ/a;
@@ -67,7 +68,7 @@ class ModifiedBetaGeo(RepeatPurchaseModel):
         log_t, log_tx = (d.on(c, lambda t: np.log(alpha + t)) for c in ("T", "t_x"))
         inv_t, inv_tx = (d.on(c, lambda t: 1 / (alpha + t)) for c in ("T", "t_x"))
         abx = d.on("x", lambda x: psi(a + b + x + 1))
-        return np.column_stack([
+        return d.weights @ np.column_stack([
             d.on("x", lambda x: psi(r + x) - psi(r)) + np.log(alpha) - log_t
             + sig * (log_t - log_tx),
             r / alpha - (r + x) * inv_t + sig * (r + x) * (inv_t - inv_tx),

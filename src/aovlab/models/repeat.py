@@ -72,12 +72,15 @@ def nbd_log_likelihood(params: np.ndarray, d: Rows) -> np.ndarray:
 
 
 def nbd_gradient(params: np.ndarray, d: Rows) -> np.ndarray:
+    """Σ_rows weight × ∂ log L / ∂(r, α): ψ(r + x) − ψ(r) + log α − log(α + T) and
+    r/α − (r + x)/(α + T)."""
     r, alpha = params
-    x = d["x"]
-    return np.column_stack([
-        d.on("x", lambda x: psi(r + x) - psi(r)) + np.log(alpha)
-        - d.on("T", lambda t: np.log(alpha + t)),
-        r / alpha - (r + x) * d.on("T", lambda t: 1 / (alpha + t))])
+    wt = d.weights
+    total = float(wt.sum())
+    return np.array([
+        d.sum_on("x", wt, lambda x: psi(r + x) - psi(r)) + total * np.log(alpha)
+        - d.sum_on("T", wt, lambda t: np.log(alpha + t)),
+        total * r / alpha - d.sum_on("T", wt * (r + d["x"]), lambda t: 1 / (alpha + t))])
 
 
 class _NBD(CustomerModel):
@@ -180,36 +183,40 @@ class RepeatPurchaseModel(CustomerModel):
         return self.expected_purchases_by([0.0], x, t_x, big_t, offsets=t)[:, 0]
 
     def expected_purchases_by(self, horizons: Any, frequency: Any, recency: Any, T: Any,
-                              *, offsets: Any = None) -> np.ndarray:  # noqa: N803
+                              *, offsets: Any = None, combine: Any = None
+                              ) -> np.ndarray:  # noqa: N803
         """E[Y(t) | x, t_x, T] for each horizon t (customers × horizons), as P(alive) ×
         the purchases expected of a live customer, the second computed once per distinct
         (x, T) — a discounted CLV asks for a dozen horizons over millions of customers.
-        ``offsets`` (one per customer) are added to every horizon."""
+        ``offsets`` (one per customer) are added to every horizon.
+
+        ``combine`` (horizons × k): return the customers × k products ``E @ combine``
+        instead — e.g. discount weights, or a column picking the last horizon — formed per
+        distinct (x, T) before they are spread over the customers."""
         x, t_x, big_t = checked_summary(frequency, recency, T)
         ts = as_column(horizons, "horizons")
         extra = np.zeros(len(x)) if offsets is None else as_column(offsets, "offsets")
         if (ts < 0).any() or (extra < 0).any():
             raise ModelError("the horizon t must be 0 or more", fix="pass e.g. t=52 (weeks)")
+        mix = np.eye(len(ts)) if combine is None else np.asarray(combine, dtype=float)
+        if mix.ndim != 2 or mix.shape[0] != len(ts):
+            raise ModelError(f"combine has shape {mix.shape} for {len(ts)} horizons",
+                             fix="pass one row per horizon")
         params = self._params()
-        out = np.empty((len(x), len(ts)))
-        if self._at_limit():
+        if self._at_limit():  # (r + x)(t + offset)/(α + T): linear in t
             r, alpha = self.params_["r"], self.params_["alpha"]
-            for j, t in enumerate(ts):
-                out[:, j] = (r + x) * (t + extra) / (alpha + big_t)
-            return out
+            rate = (r + x) / (alpha + big_t)
+            return rate[:, None] * (ts @ mix + extra[:, None] * mix.sum(axis=0))
         alive = self._probability_alive(params, x, t_x, big_t)
-        if offsets is None:  # one horizon for all: per distinct (x, T)
-            rows = Rows.of(("x", "T"), (x, big_t))
-            for j, t in enumerate(ts):
-                out[:, j] = alive * rows.on(("x", "T"), lambda x, big_t, t=t: self._future(
-                    params, t, x, big_t))
-            return out
-        rows = Rows.of(("x", "T", "dt"), (x, big_t, extra))
-        for j, t in enumerate(ts):
-            out[:, j] = alive * rows.on(("x", "T", "dt"),
-                                        lambda x, big_t, dt, t=t: self._future(
-                                            params, t + dt, x, big_t))
-        return out
+        names, cols = (("x", "T"), (x, big_t)) if offsets is None else (
+            ("x", "T", "dt"), (x, big_t, extra))
+        rows = Rows.of(names, cols)
+
+        def per_distinct(x, big_t, dt=0.0):
+            return np.column_stack([self._future(params, t + dt, x, big_t) for t in ts]) @ mix
+
+        out = rows.on(names, per_distinct)
+        return alive[:, None] * out
 
     @abc.abstractmethod
     def _probability_alive(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray,

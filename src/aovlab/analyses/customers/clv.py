@@ -100,21 +100,25 @@ def clv(source: Any, selection: Selection | None = None, /, *,
 
     days = UNITS[unit]
     steps = np.arange(1, horizon + 1) * MONTH_DAYS / days
-    path = fitted.expected_purchases_by(steps, x, t_x, big_t)
     per_order = _expected_spend(spend, c)
     monthly = (1 + discount_rate) ** (1 / 12) - 1
     discount = (1 + monthly) ** -np.arange(1, horizon + 1)
     # Σ_j (E_j − E_{j−1}) d_j = Σ_j E_j (d_j − d_{j+1}), d_{h+1} = 0: one product, no
-    # (customers × months) array of increments
+    # (customers × months) array of increments; beside it the last month's E_h
     weights = discount - np.append(discount[1:], 0.0)
-    customers = c[["source", "customer_id", "first_purchase", "last_purchase", "orders",
-                   "frequency", "recency", "T", "monetary_value"]].assign(
-        probability_alive=fitted.probability_alive(x, t_x, big_t),
-        expected_purchases=path[:, -1],
-        expected_value_per_purchase=per_order,
-        expected_spend=path[:, -1] * per_order,
-        clv=share * per_order * (path @ weights),
-    ).sort_values("clv", ascending=False, kind="stable").reset_index(drop=True)
+    last = np.zeros(horizon)
+    last[-1] = 1.0
+    path = fitted.expected_purchases_by(steps, x, t_x, big_t,
+                                        combine=np.column_stack([weights, last]))
+    value = share * per_order * path[:, 0]
+    customers = ranked(c, ["source", "customer_id", "first_purchase", "last_purchase", "orders",
+                           "frequency", "recency", "T", "monetary_value"], {
+        "probability_alive": fitted.probability_alive(x, t_x, big_t),
+        "expected_purchases": path[:, 1],
+        "expected_value_per_purchase": per_order,
+        "expected_spend": path[:, 1] * per_order,
+        "clv": value,
+    }, by=value)
 
     tables = {"customers": customers,
               "historical": _historical(c, days, share, lifespan_years),
@@ -132,6 +136,26 @@ def clv(source: Any, selection: Selection | None = None, /, *,
         "spend_params": spend.params_, "customers": len(c),
         "repeat_customers": int((x > 0).sum()), "total_clv": float(customers["clv"].sum()),
         "engine": s.engine_name, "selection": s.selection.describe()})
+
+
+def ranked(frame: pd.DataFrame, keep: list[str], extra: dict[str, np.ndarray],
+           by: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` and the ``extra`` columns, rows in descending order of ``by``.
+    Gathered column by column — a pyarrow take for the ids — into a frame that is not
+    consolidated: a pandas ``sort_values`` over a million customers moves every block
+    twice and costs three times as much."""
+    order = np.argsort(-by)  # ties in no promised order: a stable sort costs 3x
+    columns = {**{k: frame[k] for k in keep}, **extra}
+
+    def gather(values: Any) -> Any:
+        if isinstance(getattr(values, "dtype", None), pd.StringDtype):
+            return values.array.take(order)
+        return np.asarray(values)[order]
+
+    # random gathers wait on memory, not the CPU, and release the GIL: two at a time
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cols = dict(zip(columns, pool.map(gather, columns.values()), strict=True))
+    return pd.DataFrame(cols, copy=False)
 
 
 def check_history(s: Summary) -> None:

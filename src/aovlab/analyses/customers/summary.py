@@ -67,25 +67,29 @@ def summarise(source: Any, selection: Selection | None = None, /, *,
     eng = connect(source, sel.engine)
     cut = last_order_date(eng, sel) if cutoff is None else parse_date(cutoff, "cutoff")
     # Arrow-backed strings and datetime64 dates: no million Python objects to build (and
-    # to move when the result is sorted)
-    t = eng.execute_arrow(rfm_summary(eng, sel, cut)).to_pandas(date_as_object=False,
-                                                                 types_mapper={
-        pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
-    }.get)
+    # to move when the result is sorted); columns kept apart, not consolidated into blocks
+    # that would be copied now and again when the columns are taken apart
+    t = eng.execute_arrow(rfm_summary(eng, sel, cut)).to_pandas(
+        date_as_object=False, split_blocks=True, types_mapper={
+            pa.string(): pd.StringDtype("pyarrow"),
+            pa.large_string(): pd.StringDtype("pyarrow")}.get)
     if t.empty:
         raise NoDataError(f"no customer with an id bought on or before {cut}",
                           fix="pick a later --cutoff; guests (orders without a customer id) "
                               "have no purchase history to model")
     days = UNITS[unit]
-    x = t["frequency"].astype("int64")
+    x = t["frequency"].to_numpy("int64")
+    repeat = t["repeat_value"].to_numpy(float)
     out = pd.DataFrame({
-        "source": t["source"], "customer_id": t["customer_id"],
-        "first_purchase": t["first"], "last_purchase": t["last"],  # datetime64, midnight
-        "frequency": x, "recency": t["recency_days"] / days, "T": t["age_days"] / days,
-        "monetary_value": np.where(x > 0, t["repeat_value"] / x.clip(lower=1), 0.0),
-        "first_value": t["first_value"], "orders": t["orders"].astype("int64"),
-        "total_value": t["total_value"],
-    })
+        "source": t["source"].array, "customer_id": t["customer_id"].array,
+        "first_purchase": t["first"].to_numpy(), "last_purchase": t["last"].to_numpy(),
+        "frequency": x, "recency": t["recency_days"].to_numpy(float) / days,
+        "T": t["age_days"].to_numpy(float) / days,
+        "monetary_value": np.where(x > 0, repeat / np.maximum(x, 1), 0.0),
+        "first_value": t["first_value"].to_numpy(float),
+        "orders": t["orders"].to_numpy("int64"),
+        "total_value": t["total_value"].to_numpy(float),
+    }, copy=False)
     return Summary(out, cut, unit, sel, eng)
 
 
