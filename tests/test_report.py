@@ -39,11 +39,12 @@ def test_the_report_works_offline_and_names_its_definition(uci):
     assert get_plotlyjs()[:200] in html  # Plotly's JavaScript, inlined once
     assert html.count(get_plotlyjs()[:200]) == 1
     assert _sections(html) == ["trend", "histogram", "why", "by-country", "by-customer_type",
-                               "by-product", "notes"]  # no traffic: no funnel; one channel
+                               "by-product", "cohorts", "segments", "notes"]  # no traffic:
+    # no funnel; one channel
     figures = re.findall(r'<script type="application/json" id="figure-[^"]+">(.*?)</script>',
                          html, re.S)
     titles = [json.loads(f)["layout"]["title"]["text"] for f in figures]
-    assert len(titles) == 6 and all(t.endswith("— net definition") for t in titles)
+    assert len(titles) == 8 and all(t.endswith("— net definition") for t in titles)
     assert f"Orders {EN.date_range('2010-12-01', '2011-12-09')}, GBP." in html
 
 
@@ -58,6 +59,47 @@ def test_the_cards_are_the_last_whole_month_with_its_changes(uci):
     orders = re.search(r'data-kpi="orders"[^>]*>(.*?)</div>\s*</div>', html, re.S).group(1)
     assert f"{int(k.orders):,}" in orders
     assert "partial" in html  # December 2011 (9 days) is marked in the trend
+
+
+def _figure(html: str, key: str) -> dict:
+    block = re.search(rf'<script type="application/json" id="figure-{key}">(.*?)</script>',
+                      html, re.S)
+    return json.loads(block.group(1))
+
+
+def test_the_customers_section_draws_the_cohorts_and_segments_the_library_gives(uci):
+    html = report(uci)
+    tri = _figure(html, "cohorts")["data"][0]
+    c = aovlab.cohorts(uci).tables["cohorts"].set_index(["cohort", "months"])["retention"]
+    # UCI: first orders 2010-12 to 2011-12; month 0 (100%) is left out, and with it
+    # 2011-12, which has no later month yet
+    assert tri["y"] == ["2010-12", *(f"2011-{m:02d}" for m in range(1, 12))]
+    assert tri["x"] == [str(m) for m in range(1, 13)]
+    assert tri["z"][0][0] == pytest.approx(100 * c[("2010-12", 1)])
+    assert tri["z"][3][4] == pytest.approx(100 * c[("2011-03", 5)])
+    assert tri["z"][11][1:] == [None] * 11  # 2011-11 has only its month 1
+    assert tri["z"][1][11] is None  # 2011-01 no month 12
+    seg = _figure(html, "segments")["data"]
+    t = aovlab.segments(uci).tables["segments"]
+    assert seg[0]["y"] == list(t["segment"])  # English labels are the keys
+    assert seg[1]["x"] == pytest.approx(list(100 * t["revenue_share"]))
+    assert sum(seg[0]["x"]) == pytest.approx(100)
+    top = t.sort_values("revenue_share").iloc[-1]
+    assert f"{top['segment']}: {top['customer_share']:.1%} of customers" in html
+    de = report(uci, locale="de")
+    assert ">Kohorten<" in de and ">Kundensegmente<" in de  # the sections, in German
+
+
+def test_a_store_of_guests_has_no_customers_section_but_says_why():
+    ws = aovlab.Workspace(":memory:")
+    days = pd.date_range("2024-01-01", periods=60, freq="2D").astype(str)
+    aovlab.import_frame(ws, pd.DataFrame({
+        "order_id": [f"o{i}" for i in range(60)], "created_at": days,
+        "total": [20.0 + i % 7 for i in range(60)]}), currency="EUR")
+    html = report(ws)
+    assert "cohorts" not in _sections(html) and "segments" not in _sections(html)
+    assert "cohorts are left out: no customer with an id" in html
+    assert "customer segments are left out" in html
 
 
 def test_traffic_adds_the_funnel_and_conversion():

@@ -19,10 +19,13 @@ from .analyses import (
     Result,
     check_additivity,
     clv,
+    cohorts,
     explain,
     histogram,
+    holdout,
     kpis,
     rfm,
+    segments,
 )
 from .errors import (
     AovlabError,
@@ -45,7 +48,7 @@ __all__ = [
     "AovlabError", "Catalog", "CurrencyMixError", "DEFAULT_DEFINITION", "DEFINITIONS",
     "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram", "ImportSummary",
     "InputError", "KpiResult", "MappingError", "NoDataError", "Result", "Selection", "Workspace",
-    "WorkspaceError", "__version__", "check_additivity", "clv", "explain", "get_definition",
-    "histogram", "html_report", "import_files", "import_frame", "kpis", "models", "rfm",
-    "synthetic", "workspace_status",
+    "WorkspaceError", "__version__", "check_additivity", "clv", "cohorts", "explain",
+    "get_definition", "histogram", "holdout", "html_report", "import_files", "import_frame",
+    "kpis", "models", "rfm", "segments", "synthetic", "workspace_status",
 ]

@@ -193,10 +193,96 @@ def why(data: ReportData, s: Speaker) -> Chart | None:
     return Chart("why", _("Why AOV moved"), _style(fig, s), " ".join(caption))
 
 
+#: The RFM segments' names as a reader sees them.
+SEGMENT_LABELS = {
+    "champions": N_("champions"), "loyal": N_("loyal"),
+    "potential loyalists": N_("potential loyalists"), "new": N_("new"),
+    "at risk": N_("at risk"), "can't lose": N_("can't lose"),
+    "hibernating": N_("hibernating"), "lost": N_("lost"),
+}
+#: The cohorts and months since the first order the triangle shows at most.
+TRIANGLE_COHORTS, TRIANGLE_MONTHS = 24, 24
+
+
+def cohort_triangle(data: ReportData, s: Speaker) -> Chart | None:
+    """Retention by first-order month (rows) and months since it (columns), the latest
+    cohorts first; month 0 (100% by definition) is left out so the colours show the rest."""
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    if data.cohorts is None:
+        return None
+    t = data.cohorts.tables["cohorts"]
+    t = t[(t["months"] >= 1) & (t["months"] <= TRIANGLE_MONTHS)]
+    if t.empty:
+        return None
+    shown = sorted(t["cohort"].unique())[-TRIANGLE_COHORTS:]
+    grid = t[t["cohort"].isin(shown)].pivot(index="cohort", columns="months",
+                                            values="retention")
+    sizes = t.drop_duplicates("cohort").set_index("cohort")["customers"]
+    z = [[None if is_missing(v) else 100 * float(v) for v in row] for row in grid.to_numpy()]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[str(m) for m in grid.columns], y=[str(c) for c in grid.index],
+        colorscale="Blues", zmin=0, colorbar={"title": "%", "ticksuffix": "%"},
+        text=[[("" if v is None else s.percent(v / 100)) for v in row] for row in z],
+        texttemplate="%{text}", hovertemplate=_("cohort %(cohort)s, month %(month)s: "
+                                                "%(value)s") % {
+            "cohort": "%{y}", "month": "%{x}", "value": "%{text}"} + "<extra></extra>"))
+    fig.update_layout(title=_titled(_("Customers ordering again, by first-order month"),
+                                    data.definition, s),
+                      xaxis_title=_("months since the first order"),
+                      yaxis_title=_("first-order month"))
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_xaxes(type="category")
+    biggest = str(sizes.loc[shown].idxmax())
+    caption = _("Each cell is the share of a cohort's customers who ordered in that month, "
+                "among those observed that long; the last month may be partial. The largest "
+                "cohort shown, %(cohort)s, has %(customers)s customers.") % {
+        "cohort": biggest, "customers": s.count(int(sizes[biggest]))}
+    return _sized(Chart("cohorts", _("Cohorts"), _style(fig, s), caption), len(shown))
+
+
+def _sized(chart: Chart, rows: int) -> Chart:
+    chart.figure.update_layout(height=max(380, 120 + 22 * rows))
+    return chart
+
+
+def customer_segments(data: ReportData, s: Speaker) -> Chart | None:
+    """Each RFM segment's share of the customers beside its share of revenue."""
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    if data.segments is None:
+        return None
+    t = data.segments.tables["segments"]
+    if t.empty:
+        return None
+    names = [s.gettext(SEGMENT_LABELS.get(k, k)) for k in t["segment"]]
+    hover = [_("%(customers)s customers, AOV %(aov)s") % {
+        "customers": s.count(int(c)), "aov": s.number(a)} + "<br>" + _plain(act)
+        for c, a, act in zip(t["customers"], t["aov"], t["action"], strict=True)]
+    fig = go.Figure([
+        go.Bar(y=names, x=(100 * t[col]).tolist(), orientation="h", name=label,
+               marker_color=colour, hovertext=hover, hoverinfo="text+x")
+        for col, label, colour in (("customer_share", _("customers"), "#9ecae1"),
+                                   ("revenue_share", _("revenue"), "#1f77b4"))])
+    fig.update_layout(title=_titled(_("Customer segments (RFM)"), data.definition, s),
+                      xaxis_title=_("share, %"), barmode="group")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    top = t.sort_values("revenue_share", ascending=False).iloc[0]
+    caption = _("Recency, frequency and spend scored 1–5 against the other customers. "
+                "%(segment)s: %(customers)s of customers, %(revenue)s of revenue. The "
+                "segments table holds each one's mean CLV and a suggested action.") % {
+        "segment": s.gettext(SEGMENT_LABELS.get(top["segment"], top["segment"])),
+        "customers": s.percent(top["customer_share"]),
+        "revenue": s.percent(top["revenue_share"])}
+    return Chart("segments", _("Customer segments"), _style(fig, s), caption)
+
+
 def charts(data: ReportData, s: Speaker) -> list[Chart]:
     """Every chart the data has, in the report's order."""
     out: list[Chart | None] = [trend(data, s), order_values(data, s), why(data, s)]
     out += [breakdown(data, dim, s) for dim in data.breakdowns]
-    out.append(funnel(data, s))
+    out += [funnel(data, s), cohort_triangle(data, s), customer_segments(data, s)]
     return [c for c in out if c is not None]
 

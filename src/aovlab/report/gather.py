@@ -1,7 +1,8 @@
 """What the report and the dashboard show, computed once per selection by the analyses.
 
-:func:`gather` runs the library's own functions (``kpis``, ``histogram``, ``explain``) so
-that every number on a page is one the CLI and the API give for the same selection;
+:func:`gather` runs the library's own functions (``kpis``, ``histogram``, ``explain`` and,
+for the customers, ``cohorts`` and ``segments``) so that every number on a page is one the
+CLI and the API give for the same selection;
 :class:`ReportData` holds their results and names the tables a user can download.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyses import explain, histogram, kpis
+from ..analyses import cohorts, explain, histogram, kpis, segments
 from ..errors import AovlabError, CurrencyMixError
 from ..query import LAST_UNITS, VS, Selection, compared_with, last_whole
 
@@ -37,6 +38,9 @@ class ReportData:
     why: Any | None
     last: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Monthly cohorts and RFM segments, or None without customer ids (or when left out).
+    cohorts: Any | None = None
+    segments: Any | None = None
 
     @property
     def currency(self) -> str:
@@ -55,11 +59,18 @@ class ReportData:
         out.update({f"by-{dim}": t for dim, t in self.breakdowns.items()})
         if self.why is not None:
             out["why"] = self.why.segments
+        if self.cohorts is not None:
+            out["cohorts"] = self.cohorts.tables["cohorts"]
+            out["cohort-aov"] = self.cohorts.tables["aov"]
+        if self.segments is not None:
+            out["segments"] = self.segments.tables["segments"]
+            out["tiers"] = self.segments.tables["tiers"]
         return out
 
 
 def gather(source: Any, sel: Selection, *, last: str | None = None,
-           vs: str = "previous", dimensions: tuple[str, ...] = BREAKDOWNS) -> ReportData:
+           vs: str = "previous", dimensions: tuple[str, ...] = BREAKDOWNS,
+           customers: bool = True) -> ReportData:
     """Run the report's analyses on ``sel``.
 
     Without ``last`` the report covers the selection's dates and opens with its last whole
@@ -68,7 +79,9 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
     last whole such period, compared with the one before it and a year earlier.
     ``vs`` is what "why AOV moved" compares the last period with. ``dimensions`` are the
     breakdowns to try (one drawn where the selection has two groups or more); the
-    dashboard leaves out those the whole workspace has one value of.
+    dashboard leaves out those the whole workspace has one value of. ``customers`` adds
+    the monthly cohorts and the RFM segments (with their CLV) up to the selection's last
+    order, where orders carry customer ids.
     """
     if last is not None and last not in LAST_UNITS:
         raise AovlabError(f"last {last!r} is not a period", fix=f"use one of "
@@ -108,7 +121,7 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
         selection=sel, overall=overall, grain=grain, trend=kpis(source, sel, period=grain),
         latest=latest, histogram=histogram(source, sel), breakdowns=breakdowns,
         why_by=why_by, why=_why(source, sel, opening, unit, why_by, vs, notes), last=last,
-        notes=notes)
+        notes=notes, **(_customers(source, sel, notes) if customers else {}))
 
 
 def _latest(source: Any, sel: Selection, grain: str, last_day: Any, notes: list[str]):
@@ -136,3 +149,18 @@ def _why(source: Any, sel: Selection, opening: tuple | None, unit: str, by: str,
     except AovlabError as exc:
         notes.append(f"why AOV moved is left out: {exc.message}")
         return None
+
+
+def _customers(source: Any, sel: Selection, notes: list[str]) -> dict[str, Any]:
+    """The cohorts and segments of the selection's customers (their history from their
+    first order, up to the selection's end), each left out with a note when it cannot be
+    had — a store of guests has neither."""
+    out: dict[str, Any] = {}
+    for key, analysis, label in (("cohorts", cohorts, "cohorts"),
+                                 ("segments", segments, "customer segments")):
+        try:
+            out[key] = analysis(source, sel.with_(by=(), period=None))
+        except AovlabError as exc:
+            notes.append(f"{label} are left out: {exc.message}")
+            out[key] = None
+    return out

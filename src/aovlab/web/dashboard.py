@@ -151,7 +151,11 @@ def controls(q: PageQuery, s: Speaker, values: Callable[[str], list[str]], *,
 
 DOWNLOAD_LABELS = {"kpis": N_("KPIs of the whole range"), "latest": N_("KPIs of the last "
                    "period, with changes"), "trend": N_("Trend"), "histogram":
-                   N_("Order values (histogram)"), "why": N_("Why AOV moved (segments)")}
+                   N_("Order values (histogram)"), "why": N_("Why AOV moved (segments)"),
+                   "cohorts": N_("Cohorts (retention by month)"),
+                   "cohort-aov": N_("Cohorts: first vs later order AOV"),
+                   "segments": N_("Customer segments (RFM)"),
+                   "tiers": N_("Customer spend tiers")}
 
 
 def downloads(tables: list[str], q: PageQuery, s: Speaker, *, prefix: str = "download/",

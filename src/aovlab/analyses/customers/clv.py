@@ -202,7 +202,7 @@ def _spend_model(c: pd.DataFrame) -> tuple[GammaGamma, list[str]]:
                      "are left out of the spend model (they get the store's mean)")
     x, m = c.loc[keep, "frequency"].to_numpy(float), c.loc[keep, "monetary_value"].to_numpy(float)
     spend = GammaGamma().fit(x, m)
-    if len(x) > 2:
+    if len(x) > 2 and x.std() > 0 and m.std() > 0:  # a constant has no correlation
         rho = float(np.corrcoef(x, m)[0, 1])
         if abs(rho) > 0.3:
             notes.append(f"repeat frequency and spend per purchase correlate (ρ = {rho:.2f}): "
