@@ -36,6 +36,14 @@ def compress(columns: Sequence[np.ndarray], weights: Any = None
              ) -> tuple[list[np.ndarray], np.ndarray]:
     """The unique rows of ``columns`` and the summed weight of each: a likelihood summed
     over customers needs each distinct (x, t_x, T) once, times how many share it."""
+    rows = compressed_rows([str(i) for i in range(len(columns))], columns, weights)
+    return list(rows.columns.values()), rows.weights
+
+
+def compressed_rows(names: Sequence[str], columns: Sequence[np.ndarray],
+                    weights: Any = None) -> Rows:
+    """:func:`compress` as :class:`Rows` that already know each column's distinct values
+    (found on the way), so that the likelihood need not sort the columns again."""
     n = len(columns[0])
     w = np.ones(n) if weights is None else as_column(weights, "weights")
     if len(w) != n:
@@ -44,17 +52,25 @@ def compress(columns: Sequence[np.ndarray], weights: Any = None
     if (w < 0).any():
         raise ModelError("weights must be 0 or more", fix="pass customer counts as weights")
     keep = w > 0
-    uniq, inverse = unique_rows([c[keep] for c in columns])
-    summed = np.bincount(inverse, weights=w[keep], minlength=len(uniq[0]))
-    return uniq, summed
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    uniq, inverse = unique_rows([c[keep] for c in columns], found)
+    rows = Rows(dict(zip(names, uniq, strict=True)),
+                np.bincount(inverse, weights=w[keep], minlength=len(uniq[0])))
+    for name, coded in zip(names, found, strict=False):
+        rows._distinct[name] = coded
+    return rows
 
 
-def unique_rows(columns: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+def unique_rows(columns: Sequence[np.ndarray],
+                found: list[tuple[np.ndarray, np.ndarray]] | None = None
+                ) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of ``columns`` (sorted) and each row's index among them.
 
     Each column is coded by its distinct values (a 1-D sort), the codes packed into one
     integer per row and those sorted once: three times faster than a ``lexsort`` of the
-    rows on millions of them (which remains for the rare rows whose codes do not fit)."""
+    rows on millions of them (which remains for the rare rows whose codes do not fit).
+    ``found``, if given, receives each column's distinct values and every distinct row's
+    code among them (the packed path only)."""
     codes, values, size = [], [], 1
     for c in columns:
         u, inv = np.unique(c, return_inverse=True)
@@ -66,10 +82,14 @@ def unique_rows(columns: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.nda
         for code, u in zip(codes[1:], values[1:], strict=True):
             key = key * len(u) + code
         distinct, inverse = np.unique(key, return_inverse=True)
-        out, rest = [], distinct
+        out, at, rest = [], [], distinct
         for u in values[::-1]:  # unpack the last column first
-            out.append(u[rest % len(u)])
+            code = rest % len(u)
+            out.append(u[code])
+            at.append((u, code))
             rest = rest // len(u)
+        if found is not None:
+            found.extend(at[::-1])
         return out[::-1], inverse.reshape(-1)
     order = np.lexsort(columns[::-1])
     ordered = [c[order] for c in columns]
@@ -137,20 +157,21 @@ class Rows:
         return Rows({k: v[keep] for k, v in self.columns.items()}, counts[keep].astype(float))
 
 
-def hessian(f, x: np.ndarray, step: float = 1e-4, grad=None, *, forward: bool = False
-            ) -> np.ndarray:
+def hessian(f, x: np.ndarray, step: float = 1e-4, grad=None, *, forward: bool = False,
+            g0: np.ndarray | None = None) -> np.ndarray:
     """Hessian of ``f`` at ``x`` by central differences — of the gradient ``grad`` when
     there is one (2k evaluations), of ``f`` otherwise. The step is relative to each
     coordinate, which are log-parameters of order 1.
 
     ``forward``: forward differences of ``grad`` (k + 1 evaluations, for the standard
-    errors of a million-row fit). With a step of 1e-6 their truncation error (~ step) and
-    the rounding of a mean gradient (~1e-13 / step) both stay near 1e-6 relative."""
+    errors of a million-row fit; k with ``g0``, the gradient at ``x`` already known). With a
+    step of 1e-6 their truncation error (~ step) and the rounding of a mean gradient
+    (~1e-13 / step) both stay near 1e-6 relative."""
     k = len(x)
     h = step * np.maximum(1.0, np.abs(x))
     out = np.empty((k, k))
     if grad is not None and forward:
-        g0 = grad(x)
+        g0 = grad(x) if g0 is None else g0
         for i in range(k):
             up = x.copy()
             up[i] += h[i]
@@ -282,10 +303,12 @@ class CustomerModel(abc.ABC):
             nll, jac = self._objective(rows)
             polish = minimize(nll, start, jac=jac, method="BFGS", options=options)
             log_params, value, ok = polish.x, polish.fun, polish.success
+            gradient = polish.jac  # at polish.x: not worth a million-row evaluation again
         else:
             log_params, ok = self._search(rows, start)
             nll, jac = self._objective(rows)
             value = nll(log_params)
+            gradient = jac(log_params) if jac is not None else None
         params = np.exp(log_params)
         if not np.isfinite(params).all() or (np.abs(log_params) > 30).any():
             name = self.PARAMS[int(np.argmax(np.abs(log_params)))]
@@ -296,21 +319,21 @@ class CustomerModel(abc.ABC):
         self.params_ = dict(zip(self.PARAMS, (float(p) for p in params), strict=True))
         self.log_likelihood_ = -value * total
         self.n_customers_ = total
-        grad_norm = float(np.abs(jac(log_params)).max()) if jac is not None else 0.0
+        grad_norm = float(np.abs(gradient).max()) if gradient is not None else 0.0
         self.converged_ = bool(ok or grad_norm < 1e-6)
         if errors:
-            self._standard_errors(rows)
+            self._standard_errors(rows, gradient)
         k = len(self.PARAMS)
         self.aic_ = 2 * k - 2 * self.log_likelihood_
         self.bic_ = k * math.log(total) - 2 * self.log_likelihood_
 
-    def _standard_errors(self, rows: Rows) -> None:
+    def _standard_errors(self, rows: Rows, gradient: np.ndarray | None = None) -> None:
         """The inverse Hessian of the total negative log-likelihood in log-parameters,
         carried to the parameters by the delta method (dθ = θ dlogθ)."""
         nll, jac = self._objective(rows)
         params = self._params()
         if jac is not None and len(rows) > self.SAMPLE:
-            h = hessian(nll, np.log(params), 1e-6, grad=jac, forward=True)
+            h = hessian(nll, np.log(params), 1e-6, grad=jac, forward=True, g0=gradient)
         else:
             h = hessian(nll, np.log(params), grad=jac)
         h = h * float(rows.weights.sum())

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from ..errors import ModelError
-from .base import CustomerModel, Rows, as_column, compress
+from .base import CustomerModel, Rows, as_column, compressed_rows
 
 
 def checked_summary(frequency: Any, recency: Any, T: Any  # noqa: N803 - the papers' T
@@ -58,8 +58,7 @@ NAMES = ("x", "t_x", "T")
 def summary_rows(frequency: Any, recency: Any, T: Any, weights: Any = None  # noqa: N803
                  ) -> Rows:
     """The checked summary as weighted unique rows."""
-    data, w = compress(checked_summary(frequency, recency, T), weights)
-    return Rows(dict(zip(NAMES, data, strict=True)), w)
+    return compressed_rows(NAMES, checked_summary(frequency, recency, T), weights)
 
 
 def nbd_log_likelihood(params: np.ndarray, d: Rows) -> np.ndarray:
