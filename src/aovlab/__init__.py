@@ -17,6 +17,7 @@ from .analyses import (
     Histogram,
     KpiResult,
     Result,
+    baskets,
     check_additivity,
     clv,
     cohorts,
@@ -48,7 +49,7 @@ __all__ = [
     "AovlabError", "Catalog", "CurrencyMixError", "DEFAULT_DEFINITION", "DEFINITIONS",
     "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram", "ImportSummary",
     "InputError", "KpiResult", "MappingError", "NoDataError", "Result", "Selection", "Workspace",
-    "WorkspaceError", "__version__", "check_additivity", "clv", "cohorts", "explain",
+    "WorkspaceError", "__version__", "baskets", "check_additivity", "clv", "cohorts", "explain",
     "get_definition", "histogram", "holdout", "html_report", "import_files", "import_frame",
     "kpis", "models", "rfm", "segments", "synthetic", "workspace_status",
 ]

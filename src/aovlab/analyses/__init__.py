@@ -1,9 +1,10 @@
 """Analyses: each takes one validated selection and returns a result object.
 
-Siblings (kpis, histogram, explain, values, customers; later baskets, levers,
+Siblings (kpis, histogram, explain, values, customers, baskets; later levers,
 experiments) share only the layers below them and never import one another.
 """
 
+from .baskets import baskets
 from .customers import clv, cohorts, holdout, rfm, segments
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
@@ -12,5 +13,5 @@ from .result import Result
 from .values import dimension_values
 
 __all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
-           "check_additivity", "clv", "cohorts", "dimension_values", "explain", "histogram",
-           "holdout", "kpis", "rfm", "segments"]
+           "baskets", "check_additivity", "clv", "cohorts", "dimension_values", "explain",
+           "histogram", "holdout", "kpis", "rfm", "segments"]

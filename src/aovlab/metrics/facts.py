@@ -33,7 +33,8 @@ def period_start(col, period: str):
 
 
 def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
-                period: str | None | bool = True, customer_type: bool = True):
+                period: str | None | bool = True, customer_type: bool = True,
+                order_id: bool = False):
     """The selected orders as facts, grouped by ``sel`` (or ``by``/``period`` if given).
 
     ``customer_type=False`` leaves out the new/returning/guest column unless a filter or
@@ -61,7 +62,7 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
         "margin": (o.gross_sales - o.discounts - o.returns - o.cost).cast("float64"),
         "currency": o.currency,
     }
-    if lined:
+    if lined or order_id:
         cols["order_id"] = o.order_id
     # New = the customer's first counted order in the whole workspace, not just the window,
     # so the window runs before the date filters below. Exactly one order is first: of two
@@ -88,7 +89,7 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
         f = f.left_join(main_line(engine, dim), ["source", "order_id"]).drop(
             "order_id_right", "source_right")
         f = f.mutate(**{dim: f[dim].fill_null(schema.NOT_SET)})
-    if lined:
+    if lined and not order_id:
         f = f.drop("order_id")
     for k, v in sel.filters:
         f = f.filter(f[k] == v)

@@ -1,0 +1,153 @@
+"""Baskets as a sparse matrix: baskets × items in CSR form, from any long table.
+
+A long table of (basket, item) rows — a pandas or polars frame, an Arrow table, or the
+workspace's basket lines — becomes integer codes (Arrow's dictionary encoding) and a CSR
+index: ``indices[indptr[i]:indptr[i+1]]`` are the items of basket ``i``, each once. Never
+a dense one-hot frame: memory is linear in the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...errors import DefinitionError, NoDataError
+
+
+@dataclass
+class BasketMatrix:
+    """``labels[code]`` names each item; ``indptr``/``indices`` the CSR rows (items sorted
+    by code within a basket); ``values`` (optional) the money of each entry;
+    ``dropped`` counts the input rows left out, by reason."""
+
+    labels: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_baskets(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def n_items(self) -> int:
+        return len(self.labels)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The basket of each entry."""
+        return np.repeat(np.arange(self.n_baskets), np.diff(self.indptr))
+
+    def baskets_of(self) -> tuple[np.ndarray, np.ndarray]:
+        """The transpose: per item, its baskets (``ptr``, ``baskets``; sorted)."""
+        order = np.argsort(self.indices, kind="stable")
+        ptr = np.concatenate(([0], np.cumsum(np.bincount(self.indices,
+                                                          minlength=self.n_items))))
+        return ptr, self.rows[order]
+
+    def notes(self) -> list[str]:
+        out = []
+        for why, n in self.dropped.items():
+            if n:
+                out.append(f"{n:,} rows left out: {why}")
+        return out
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    enc = pc.dictionary_encode(col).combine_chunks()
+    return (enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+            np.asarray(enc.dictionary.to_pylist(), dtype=object))
+
+
+def to_arrow(pairs: Any) -> pa.Table:
+    """A pandas or polars frame, an Arrow table or a dict of columns as an Arrow table."""
+    if isinstance(pairs, pa.Table):
+        return pairs
+    if hasattr(pairs, "to_arrow") and not hasattr(pairs, "to_pandas_dtype"):
+        return pairs.to_arrow()  # polars
+    try:
+        import pandas as pd
+
+        if isinstance(pairs, pd.DataFrame):
+            return pa.Table.from_pandas(pairs, preserve_index=False)
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    if isinstance(pairs, dict):
+        return pa.table(pairs)
+    raise DefinitionError(f"cannot read baskets from a {type(pairs).__name__}",
+                          fix="pass a pandas or polars DataFrame or an Arrow table with "
+                              "one row per (basket, item)")
+
+
+def from_pairs(pairs: Any, basket: str | None = None, item: str | None = None,
+               value: str | None = None) -> BasketMatrix:
+    """The basket matrix of a long table of (basket, item) rows. Without names, a table of
+    exactly two columns is read as (basket, item). Rows with an empty basket or item are
+    left out and counted; an item twice in a basket counts once (its values summed)."""
+    t = to_arrow(pairs)
+    names = t.column_names
+    if basket is None and item is None:
+        if len(names) != 2:
+            raise DefinitionError(
+                f"the table has {len(names)} columns ({', '.join(map(str, names))}); which "
+                "are the basket and the item?", fix="pass basket='order_id', item='product'")
+        basket, item = names
+    for role, name in (("basket", basket), ("item", item), ("value", value)):
+        if role != "value" and name is None:
+            raise DefinitionError(f"no {role} column given", fix=f"pass {role}='COLUMN'")
+        if name is not None and name not in names:
+            raise DefinitionError(f"the table has no column {name!r} (the {role})",
+                                  fix=f"use one of {', '.join(map(str, names))}")
+    cols = [basket, item] + ([value] if value else [])
+    t = t.select(cols)
+    n_in = t.num_rows
+    t = t.drop_null()
+    dropped = {"an empty basket or item": n_in - t.num_rows}
+    if t.num_rows == 0:
+        raise NoDataError("there are no (basket, item) rows to mine",
+                          fix="check the table: every row needs a basket and an item")
+    b, _ = _codes(t.column(basket))
+    i, labels = _codes(t.column(item))
+    v = None
+    if value:
+        v = t.column(value).to_numpy().astype(np.float64)
+    return _csr(b, i, labels, v, dropped)
+
+
+def _csr(b: np.ndarray, i: np.ndarray, labels: np.ndarray, v: np.ndarray | None,
+         dropped: dict[str, int]) -> BasketMatrix:
+    n_items = len(labels)
+    key = b * n_items + i
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.concatenate(([True], key[1:] != key[:-1]))
+    if v is not None:
+        v = np.add.reduceat(v[order], np.flatnonzero(first))
+    key = key[first]
+    dup = int((~first).sum())
+    if dup:
+        dropped = {**dropped, "an item repeated within its basket (counted once)": dup}
+    rows, cols = key // n_items, key % n_items
+    _, rows = np.unique(rows, return_inverse=True)
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows))))
+    return BasketMatrix(labels=labels, indptr=indptr.astype(np.int64),
+                        indices=cols.astype(np.int64), values=v, dropped=dropped)
+
+
+def from_lines(t: pa.Table, value: bool = True) -> BasketMatrix:
+    """The basket matrix of the workspace's basket lines (``metrics.baskets.basket_lines``,
+    already one row per order and item): baskets keyed by (source, order_id)."""
+    if t.num_rows == 0:
+        raise NoDataError("the selection has no product lines",
+                          fix="widen the dates or filters; baskets need order lines")
+    o, _ = _codes(t.column("order_id"))
+    s, src = _codes(t.column("source"))
+    b = o if len(src) == 1 else s * (int(o.max()) + 1) + o
+    i, labels = _codes(t.column("item"))
+    v = t.column("value").to_numpy().astype(np.float64) if value else None
+    return _csr(b, i, labels, v, {})

@@ -1,0 +1,73 @@
+"""The basket lines every basket analysis reads, and the pair counts mined in the engine.
+
+A basket is one selected order's product lines bought (quantity > 0: a negative line is
+goods coming back, not bought); an item is the line's product, category or name. Lines of
+one order with the same item are one basket item, their quantities and values summed.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from ..query import Selection
+from .facts import order_facts
+
+#: What an item can be, and the order line column it is read from.
+ITEM_COLUMNS = {"product": "product_id", "category": "category", "name": "name"}
+
+
+def basket_lines(engine, sel: Selection, item: str = "product", *, customer: bool = False):
+    """One row per (order, item) of the selection's orders: ``source``, ``order_id``,
+    ``item``, ``quantity``, ``value`` (Σ quantity × unit price − line discount), ``cost``
+    (Σ quantity × unit cost, NULL unless every line has a cost) and the order's ``currency``,
+    ``order_value`` (under the definition), ``order_date`` and, with ``customer``, its
+    ``customer_id``. Lines without the item (no product id, no category) are left out."""
+    col = ITEM_COLUMNS[item]
+    f = order_facts(engine, sel.with_(by=(), period=None), by=(), period=False,
+                    customer_type=False, order_id=True)
+    keep = ["source", "order_id", "currency", "value", "order_date"]
+    if customer:
+        keep.append("customer_id")
+    f = f.select(*keep).rename(order_value="value")
+    lines = engine.table("order_lines")
+    lines = lines.filter((lines.line_type == "product") & (lines.quantity > 0)
+                         & lines[col].notnull())
+    lines = lines.select(source=lines.source, order_id=lines.order_id, item=lines[col],
+                         quantity=lines.quantity,
+                         value=(lines.quantity * lines.unit_price - lines.line_discount),
+                         cost=lines.quantity * lines.unit_cost)
+    j = lines.join(f, ["source", "order_id"])
+    by = ["source", "order_id", "item", "currency", "order_value", "order_date"]
+    if customer:
+        by.append("customer_id")
+    return j.group_by(by).aggregate(
+        quantity=j.quantity.sum(), value=j.value.sum().cast("float64"),
+        # a cost only where every line of the item has one
+        cost=ibis.cases((j.cost.count() == j.count(), j.cost.sum()), else_=ibis.null())
+        .cast("float64"))
+
+
+def item_counts(engine, sel: Selection, item: str = "product"):
+    """Per item, the number of baskets holding it (``baskets``), with the number of
+    baskets in the selection beside it as a second expression."""
+    b = basket_lines(engine, sel, item)
+    per = b.group_by("item").aggregate(baskets=b.count())
+    total = b.select("source", "order_id").distinct().count()
+    return per, total
+
+
+def pair_counts(engine, sel: Selection, item: str = "product", *, min_count: int = 1):
+    """Per pair of items (``a`` < ``b``), the number of baskets holding both, for the pairs
+    in at least ``min_count`` baskets: a self-join of the basket lines on the order,
+    restricted first to the items that are themselves in ``min_count`` baskets (a pair is
+    never more frequent than its items), aggregated in the engine."""
+    b = basket_lines(engine, sel, item).select("source", "order_id", "item")
+    per = b.group_by("item").aggregate(n=b.count())
+    frequent = per.filter(per.n >= min_count).select("item")
+    b = b.semi_join(frequent, "item")
+    left = b.rename(a="item")
+    right = b.rename(b="item")
+    j = left.join(right, [left.source == right.source, left.order_id == right.order_id,
+                          left.a < right.b])
+    pairs = j.group_by(["a", "b"]).aggregate(baskets=j.count())
+    return pairs.filter(pairs.baskets >= min_count)

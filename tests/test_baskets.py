@@ -1,0 +1,285 @@
+"""Frequent itemsets and association rules against published results: mlxtend's documented
+toy example, arules on Groceries, mlxtend's fpgrowth on UCI Online Retail; a brute-force
+property test; the workspace analysis on DuckDB and Spark."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.conftest import engine_for, shared_file
+
+import aovlab
+from aovlab import AovlabError
+from aovlab.importers import bundled_online_retail
+from aovlab.stats import itemsets as mine
+
+# mlxtend's user guide (frequent_patterns/apriori and association_rules): five baskets
+TOY = [["Milk", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"],
+       ["Dill", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"],
+       ["Milk", "Apple", "Kidney Beans", "Eggs"],
+       ["Milk", "Unicorn", "Corn", "Kidney Beans", "Yogurt"],
+       ["Corn", "Onion", "Onion", "Kidney Beans", "Ice cream", "Eggs"]]
+
+
+def _long(baskets: list[list[str]]) -> pd.DataFrame:
+    return pd.DataFrame([(i, x) for i, b in enumerate(baskets) for x in b],
+                        columns=["basket", "item"])
+
+
+def _s(*items: str) -> tuple:
+    return tuple(sorted(items))
+
+
+def test_mlxtend_toy_itemsets():
+    f = aovlab.baskets.frequent_itemsets(_long(TOY), min_support=0.6)
+    got = dict(zip(f["itemset"], f["support"], strict=True))
+    assert got == pytest.approx({
+        _s("Eggs"): .8, _s("Kidney Beans"): 1.0, _s("Milk"): .6, _s("Onion"): .6,
+        _s("Yogurt"): .6, _s("Eggs", "Kidney Beans"): .8, _s("Eggs", "Onion"): .6,
+        _s("Kidney Beans", "Milk"): .6, _s("Kidney Beans", "Onion"): .6,
+        _s("Kidney Beans", "Yogurt"): .6, _s("Eggs", "Kidney Beans", "Onion"): .6})
+    assert f["support"].is_monotonic_decreasing
+
+
+def test_mlxtend_toy_rules_table():
+    r = aovlab.baskets.association_rules(_long(TOY), min_support=0.6, min_confidence=0.7)
+    got = {(a, c): row for a, c, row in zip(r["antecedent"], r["consequent"],
+                                            r.to_dict("records"), strict=True)}
+    # (antecedent, consequent): support, confidence, lift, leverage, conviction, zhang,
+    # jaccard — the rules table of mlxtend's association_rules example
+    inf = math.inf
+    published = {
+        (_s("Eggs"), _s("Kidney Beans")): (.8, 1.0, 1.0, 0.0, inf, 0.0, .8),
+        (_s("Kidney Beans"), _s("Eggs")): (.8, .8, 1.0, 0.0, 1.0, 0.0, .8),
+        (_s("Onion"), _s("Eggs")): (.6, 1.0, 1.25, .12, inf, .5, .75),
+        (_s("Eggs"), _s("Onion")): (.6, .75, 1.25, .12, 1.6, 1.0, .75),
+        (_s("Milk"), _s("Kidney Beans")): (.6, 1.0, 1.0, 0.0, inf, 0.0, .6),
+        (_s("Onion"), _s("Kidney Beans")): (.6, 1.0, 1.0, 0.0, inf, 0.0, .6),
+        (_s("Yogurt"), _s("Kidney Beans")): (.6, 1.0, 1.0, 0.0, inf, 0.0, .6),
+        (_s("Onion", "Eggs"), _s("Kidney Beans")): (.6, 1.0, 1.0, 0.0, inf, 0.0, .6),
+        (_s("Onion", "Kidney Beans"), _s("Eggs")): (.6, 1.0, 1.25, .12, inf, .5, .75),
+        (_s("Kidney Beans", "Eggs"), _s("Onion")): (.6, .75, 1.25, .12, 1.6, 1.0, .75),
+        (_s("Onion"), _s("Kidney Beans", "Eggs")): (.6, 1.0, 1.25, .12, inf, .5, .75),
+        (_s("Eggs"), _s("Onion", "Kidney Beans")): (.6, .75, 1.25, .12, 1.6, 1.0, .75),
+    }
+    assert set(got) == set(published)
+    cols = ("support", "confidence", "lift", "leverage", "conviction", "zhangs_metric",
+            "jaccard")
+    for key, want in published.items():
+        assert tuple(got[key][c] for c in cols) == pytest.approx(want, abs=1e-12), key
+    # one item on the right only, as arules' apriori
+    one = aovlab.baskets.association_rules(_long(TOY), min_support=0.6, min_confidence=0.7,
+                                           max_consequent=1)
+    assert len(one) == 10 and (one["consequent"].map(len) == 1).all()
+
+
+def _groceries() -> pd.DataFrame:
+    path = shared_file("groceries", "groceries.csv")
+    rows = [line.rstrip("\n").split(",") for line in path.open(encoding="utf-8")]
+    assert len(rows) == 9835
+    return _long(rows)
+
+
+def test_arules_groceries():
+    """arules: apriori(Groceries, parameter = list(supp = 0.001, conf = 0.8)) -> 410 rules,
+    29/229/140/12 of length 3/4/5/6; highest lift {liquor, red/blush wine} => {bottled
+    beer}, 11.23527."""
+    pairs = _groceries()
+    r = aovlab.baskets.association_rules(pairs, min_support=0.001, min_confidence=0.8,
+                                         max_consequent=1)
+    assert len(r) == 410
+    lengths = (r["antecedent"].map(len) + 1).value_counts().to_dict()
+    assert lengths == {3: 29, 4: 229, 5: 140, 6: 12}
+    top = r.iloc[0]
+    assert top["antecedent"] == ("liquor", "red/blush wine")
+    assert top["consequent"] == ("bottled beer",)
+    assert top["lift"] == pytest.approx(11.23527, abs=5e-6)
+    # arules' summary of the same run: 13,492 frequent itemsets (eclat, supp 0.001)
+    assert len(aovlab.baskets.frequent_itemsets(pairs, min_support=0.001)) == 13_492
+
+
+@pytest.fixture(scope="module")
+def uci():
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_files(ws, bundled_online_retail(), "online_retail")
+    yield ws
+    ws.close()
+
+
+@pytest.mark.parametrize("support, sizes", [
+    # mlxtend 0.25 fpgrowth on the same 19,865 x 3,914 basket matrix (product lines bought
+    # in the placed invoices): itemsets by size
+    (0.01, [821, 874, 248, 24, 1]),
+    (0.005, [1538, 7831, 4806, 1858, 398, 29]),
+])
+def test_online_retail_matches_mlxtend_fpgrowth(uci, support, sizes):
+    r = aovlab.baskets(uci, min_support=support, min_confidence=0.5)
+    assert r.meta["baskets"] == 19_865 and r.meta["items"] == 3_914
+    its = r.tables["itemsets"]
+    assert its["size"].value_counts().sort_index().tolist() == sizes
+
+
+def _brute(baskets: list[set[int]], n_items: int, mc: int) -> dict[frozenset, int]:
+    out = {}
+    for k in range(1, n_items + 1):
+        for c in itertools.combinations(range(n_items), k):
+            n = sum(1 for b in baskets if set(c) <= b)
+            if n >= mc:
+                out[frozenset(c)] = n
+    return out
+
+
+@given(st.lists(st.sets(st.integers(0, 6), max_size=7), min_size=1, max_size=30),
+       st.integers(1, 5), st.sampled_from([0.0, 4.0, 1e9]))
+def test_miner_equals_brute_force(baskets, mc, dense):
+    old = mine._DENSE
+    mine._DENSE = dense  # both counting paths: sorting and bincount
+    try:
+        indptr = np.concatenate(([0], np.cumsum([len(b) for b in baskets])))
+        indices = np.array([x for b in baskets for x in sorted(b)], dtype=np.int64)
+        sets = mine.frequent_itemsets(indptr, indices, 7, mc)
+    finally:
+        mine._DENSE = old
+    got = {}
+    for k in range(1, 8):
+        idx, members = sets.members(k)
+        for i, row in zip(idx, members, strict=True):
+            got[frozenset(row.tolist())] = int(sets.count[i])
+    assert got == _brute(baskets, 7, mc)
+    # every rule's counts are the brute-force counts of its parts
+    rules = mine.association_rules(sets)
+    for a, c, na, nc, nac in zip(rules.antecedent, rules.consequent, rules.antecedent_count,
+                                 rules.consequent_count, rules.count, strict=True):
+        assert got[frozenset(a.tolist())] == na and got[frozenset(c.tolist())] == nc
+        assert got[frozenset(a.tolist()) | frozenset(c.tolist())] == nac
+
+
+def test_weights_count_repeated_baskets():
+    sets_w = mine.frequent_itemsets(np.array([0, 2, 3]), np.array([0, 1, 1]), 2, 3,
+                                    weights=np.array([3.0, 1.0]))
+    got = sorted(zip(sets_w.size.tolist(), sets_w.count.tolist(), strict=True))
+    assert got == [(1, 3.0), (1, 4.0), (2, 3.0)]
+
+
+def test_min_support_fraction_or_count():
+    assert mine.min_count(0.6, 5) == 3
+    assert mine.min_count(0.001, 9835) == 10
+    assert mine.min_count(0.005, 19865) == 100  # 99/19865 < 0.005
+    assert mine.min_count(20, 10) == 20
+    for bad in (0, -0.1, 1.5, float("nan"), True, "1%"):
+        with pytest.raises(ValueError):
+            mine.min_count(bad, 10)
+
+
+def test_frames_of_every_kind_agree():
+    import polars as pl
+
+    df = _long(TOY)
+    want = aovlab.baskets.frequent_itemsets(df, min_support=0.4)
+    for other in (pa.Table.from_pandas(df), pl.from_pandas(df),
+                  df.rename(columns={"basket": "order", "item": "sku"})):
+        got = aovlab.baskets.frequent_itemsets(other, min_support=0.4)
+        pd.testing.assert_frame_equal(got, want)
+    named = df.assign(extra=1)
+    got = aovlab.baskets.frequent_itemsets(named, min_support=2, basket="basket",
+                                           item="item")
+    pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda df: aovlab.baskets.frequent_itemsets(df.assign(x=1)), "which are the basket"),
+    (lambda df: aovlab.baskets.frequent_itemsets(df, basket="order", item="item"),
+     "no column 'order'"),
+    (lambda df: aovlab.baskets.frequent_itemsets(df, min_support=1.5), "min_support"),
+    (lambda df: aovlab.baskets.frequent_itemsets(df.iloc[:0]), "no (basket, item) rows"),
+    (lambda df: aovlab.baskets.frequent_itemsets(df, min_support=1, max_itemsets=10),
+     "more than 10 itemsets"),
+    (lambda df: aovlab.baskets.association_rules(df, min_confidence=2), "min_confidence"),
+    (lambda df: aovlab.baskets.frequent_itemsets([1, 2]), "cannot read baskets"),
+])
+def test_clear_errors(call, words):
+    with pytest.raises(AovlabError) as e:
+        call(_long(TOY))
+    assert words in str(e.value) and e.value.fix
+
+
+def test_nulls_and_repeats_are_counted_not_lost():
+    df = pd.DataFrame({"basket": [1, 1, 1, 2, None, 2], "item": ["a", "a", "b", None, "c",
+                                                                  "b"]})
+    from aovlab.analyses.baskets import from_pairs
+
+    m = from_pairs(df)
+    assert m.n_baskets == 2 and m.dropped["an empty basket or item"] == 2
+    assert m.notes() == ["2 rows left out: an empty basket or item",
+                         "1 rows left out: an item repeated within its basket (counted once)"]
+
+
+def _shop() -> pd.DataFrame:
+    """Six hand-checkable orders: a+b three times, a+b+c twice, c alone once."""
+    rows = []
+    baskets = [("a", "b"), ("a", "b"), ("a", "b", "c"), ("a", "b", "c"), ("c",), ("a", "b")]
+    price = {"a": 10.0, "b": 5.0, "c": 2.0}
+    for i, b in enumerate(baskets):
+        for item in b:
+            rows.append((f"o{i}", f"c{i % 3}", f"2024-01-0{i + 1}", item, 1 + (item == "a"),
+                         price[item]))
+    return pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "product_id",
+                                       "quantity", "unit_price"])
+
+
+@pytest.fixture(scope="module")
+def shop():
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, _shop(), kind="lines", currency="EUR")
+    yield ws
+    ws.close()
+
+
+def test_workspace_rules_ranked_by_money(shop):
+    r = aovlab.baskets(shop, min_support=2, min_confidence=0.5, min_lift=None)
+    rules = r.table
+    ab = rules[(rules["antecedent"] == ("a",)) & (rules["consequent"] == ("b",))].iloc[0]
+    assert ab["baskets"] == 5 and ab["confidence"] == 1.0
+    assert ab["revenue"] == pytest.approx(5 * 5.0)  # b's value in the 5 baskets with a and b
+    ba = rules[(rules["antecedent"] == ("b",)) & (rules["consequent"] == ("a",))].iloc[0]
+    assert ba["revenue"] == pytest.approx(5 * 20.0)  # a: 2 units at 10
+    assert rules["revenue"].is_monotonic_decreasing
+    items = r.tables["items"].set_index("item")
+    assert items.loc["a", "revenue"] == pytest.approx(100.0)
+    assert items.loc["c", "baskets"] == 3
+
+
+def test_pairs_in_the_engine_equal_the_matrix(shop, engine_name):
+    mem = aovlab.baskets(shop, min_support=2, min_confidence=0.0, min_lift=None,
+                         max_size=2)
+    eng = aovlab.baskets(engine_for(shop, engine_name), min_support=2, min_confidence=0.0,
+                         min_lift=None, method="engine")
+    cols = ["antecedent", "consequent", "baskets", "support", "confidence", "lift"]
+    key = ["antecedent", "consequent"]
+    a = mem.table[cols].sort_values(key).reset_index(drop=True)
+    b = eng.table[cols].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert sorted(mem.tables["itemsets"]["itemset"]) == sorted(eng.tables["itemsets"]["itemset"])
+
+
+def test_memory_mining_on_spark_equals_duckdb(shop, engine_name):
+    a = aovlab.baskets(shop, min_support=2, min_confidence=0.3)
+    b = aovlab.baskets(engine_for(shop, engine_name), min_support=2, min_confidence=0.3)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.tables["itemsets"], b.tables["itemsets"])
+
+
+def test_workspace_errors(shop):
+    with pytest.raises(AovlabError, match="item 'colour'"):
+        aovlab.baskets(shop, item="colour")
+    with pytest.raises(AovlabError, match="no product lines"):
+        aovlab.baskets(shop, start="2030-01-01")
+    with pytest.raises(AovlabError, match="method"):
+        aovlab.baskets(shop, method="gpu")
