@@ -16,16 +16,18 @@ from .facts import order_facts
 ITEM_COLUMNS = {"product": "product_id", "category": "category", "name": "name"}
 
 
-def basket_lines(engine, sel: Selection, item: str = "product", *, customer: bool = False):
+def basket_lines(engine, sel: Selection, item: str = "product", *, customer: bool = False,
+                 extra: tuple[str, ...] = ()):
     """One row per (order, item) of the selection's orders: ``source``, ``order_id``,
     ``item``, ``quantity``, ``value`` (Σ quantity × unit price − line discount), ``cost``
     (Σ quantity × unit cost, NULL unless every line has a cost) and the order's ``currency``,
-    ``order_value`` (under the definition), ``order_date`` and, with ``customer``, its
-    ``customer_id``. Lines without the item (no product id, no category) are left out."""
+    ``order_value`` (under the definition), ``order_date``, with ``customer`` its
+    ``customer_id`` and the order dimensions named in ``extra`` (e.g. channel). Lines
+    without the item (no product id, no category) are left out."""
     col = ITEM_COLUMNS[item]
-    f = order_facts(engine, sel.with_(by=(), period=None), by=(), period=False,
-                    customer_type=False, order_id=True)
-    keep = ["source", "order_id", "currency", "value", "order_date"]
+    f = order_facts(engine, sel.with_(by=(), period=None), by=extra, period=False,
+                    customer_type="customer_type" in extra, order_id=True)
+    keep = ["source", "order_id", "currency", "value", "order_date", *extra]
     if customer:
         keep.append("customer_id")
     f = f.select(*keep).rename(order_value="value")
@@ -37,7 +39,7 @@ def basket_lines(engine, sel: Selection, item: str = "product", *, customer: boo
                          value=(lines.quantity * lines.unit_price - lines.line_discount),
                          cost=lines.quantity * lines.unit_cost)
     j = lines.join(f, ["source", "order_id"])
-    by = ["source", "order_id", "item", "currency", "order_value", "order_date"]
+    by = ["source", "order_id", "item", "currency", "order_value", "order_date", *extra]
     if customer:
         by.append("customer_id")
     return j.group_by(by).aggregate(
@@ -71,3 +73,17 @@ def pair_counts(engine, sel: Selection, item: str = "product", *, min_count: int
                           left.a < right.b])
     pairs = j.group_by(["a", "b"]).aggregate(baskets=j.count())
     return pairs.filter(pairs.baskets >= min_count)
+
+
+def product_categories(engine):
+    """Per product id, its category: the products table's where it has one, else the
+    smallest category its order lines name."""
+    lines = engine.table("order_lines")
+    lines = lines.filter(lines.product_id.notnull() & lines.category.notnull())
+    from_lines = lines.group_by("product_id").aggregate(line_category=lines.category.min())
+    p = engine.table("products")
+    p = p.filter(p.category.notnull()).group_by("product_id").aggregate(
+        product_category=p.category.min())
+    j = from_lines.outer_join(p, "product_id")
+    return j.select(product_id=ibis.coalesce(j.product_id, j.product_id_right),
+                    category=ibis.coalesce(j.product_category, j.line_category))

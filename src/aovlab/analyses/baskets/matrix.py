@@ -29,6 +29,7 @@ class BasketMatrix:
     indices: np.ndarray
     values: np.ndarray | None = None
     dropped: dict[str, int] = field(default_factory=dict)
+    _by_item: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def n_baskets(self) -> int:
@@ -50,12 +51,49 @@ class BasketMatrix:
                                                           minlength=self.n_items))))
         return ptr, self.rows[order]
 
+    def holding(self, codes: np.ndarray) -> np.ndarray:
+        """The baskets holding every item of ``codes`` (sorted)."""
+        if self._by_item is None:
+            self._by_item = self.baskets_of()
+        ptr, members = self._by_item
+        bs = None
+        for c in codes:
+            b = members[ptr[c]:ptr[c + 1]]
+            bs = b if bs is None else np.intersect1d(bs, b, assume_unique=True)
+        return bs if bs is not None else np.arange(self.n_baskets)
+
+    def value_in(self, whole: list[np.ndarray], part: list[np.ndarray]) -> np.ndarray:
+        """For each pair, Σ of the value of ``part``'s items over the baskets holding every
+        item of ``whole`` (``part`` ⊆ ``whole``)."""
+        out = np.zeros(len(whole))
+        for r, (w, p) in enumerate(zip(whole, part, strict=True)):
+            bs = self.holding(w)
+            starts, ends = self.indptr[bs], self.indptr[bs + 1]
+            out[r] = sum(self.values[starts + _find(self.indices, starts, ends, c)].sum()
+                         for c in p)
+        return out
+
     def notes(self) -> list[str]:
         out = []
         for why, n in self.dropped.items():
             if n:
                 out.append(f"{n:,} rows left out: {why}")
         return out
+
+
+def _find(indices: np.ndarray, starts: np.ndarray, ends: np.ndarray, c: int) -> np.ndarray:
+    """The offset of item ``c`` within each basket's sorted items (present in each)."""
+    # a vectorised binary search over each row segment
+    lo = np.zeros(len(starts), dtype=np.int64)
+    hi = ends - starts
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        less = indices[np.where(active, starts + mid, 0)] < c
+        lo = np.where(active & less, mid + 1, lo)
+        hi = np.where(active & ~less, mid, hi)
 
 
 def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

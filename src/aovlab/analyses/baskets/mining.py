@@ -148,21 +148,6 @@ def _rules(sets: mine.Itemsets, min_confidence: float, min_lift: float | None,
                                   "min_lift / max_consequent") from None
 
 
-def _find(indices: np.ndarray, starts: np.ndarray, ends: np.ndarray, c: int) -> np.ndarray:
-    """The offset of item ``c`` within each basket's sorted items (present in each)."""
-    # a vectorised binary search over each row segment
-    lo = np.zeros(len(starts), dtype=np.int64)
-    hi = ends - starts
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        less = indices[np.where(active, starts + mid, 0)] < c
-        lo = np.where(active & less, mid + 1, lo)
-        hi = np.where(active & ~less, mid, hi)
-
-
 def baskets(source: Any, selection: Selection | None = None, /, *,
             min_support: float | int = 0.01, min_confidence: float = 0.3,
             item: str = "product", max_size: int | None = None,
@@ -208,7 +193,6 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
     m = from_lines(lines)
     sets = mine_matrix(m, min_support, max_len=max_size)
     rules = _rules(sets, min_confidence, min_lift, max_consequent, MAX_RULES)
-    ptr, members = m.baskets_of()
     rf = rules_frame(rules, m.labels)
     # money, computed in the frame's order on the codes
     order = np.lexsort((-rules.metrics["support"], -rules.metrics["confidence"],
@@ -217,11 +201,11 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
         order, rf = order[:top], rf.head(top)
     whole = [np.concatenate((rules.antecedent[i], rules.consequent[i])) for i in order]
     # the consequent's value in the baskets holding the whole rule
-    rf["revenue"] = _money_in(m, whole, [rules.consequent[i] for i in order], ptr, members)
+    rf["revenue"] = m.value_in(whole, [rules.consequent[i] for i in order])
     rf["value_per_basket"] = rf["revenue"] / rf["baskets"] * rf["confidence"]
     rf = rf.sort_values(["revenue", "lift"], ascending=False, kind="stable").reset_index(
         drop=True)
-    items = _items_table(m, ptr)
+    items = _items_table(m)
     its = itemset_frame(sets, m.labels)
     notes.append(f"{m.n_baskets:,} baskets (orders with product lines), {m.n_items:,} "
                  f"{item}s; support counted in {sets.min_count:,} or more baskets")
@@ -235,23 +219,8 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
                         "selection": sel.describe()})
 
 
-def _money_in(m: BasketMatrix, whole: list[np.ndarray], part: list[np.ndarray],
-              ptr: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Σ of the value of ``part``'s items over the baskets holding every item of
-    ``whole``."""
-    out = np.zeros(len(whole))
-    for r, (w, p) in enumerate(zip(whole, part, strict=True)):
-        bs = None
-        for c in w:
-            b = members[ptr[c]:ptr[c + 1]]
-            bs = b if bs is None else np.intersect1d(bs, b, assume_unique=True)
-        starts, ends = m.indptr[bs], m.indptr[bs + 1]
-        out[r] = sum(m.values[starts + _find(m.indices, starts, ends, c)].sum() for c in p)
-    return out
-
-
-def _items_table(m: BasketMatrix, ptr: np.ndarray) -> pd.DataFrame:
-    n = np.diff(ptr)
+def _items_table(m: BasketMatrix) -> pd.DataFrame:
+    n = np.bincount(m.indices, minlength=m.n_items)
     rev = np.bincount(m.indices, weights=m.values, minlength=m.n_items)
     t = pd.DataFrame({"item": m.labels, "baskets": n, "support": n / m.n_baskets,
                       "revenue": rev})
