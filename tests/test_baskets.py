@@ -283,3 +283,153 @@ def test_workspace_errors(shop):
         aovlab.baskets(shop, start="2030-01-01")
     with pytest.raises(AovlabError, match="method"):
         aovlab.baskets(shop, method="gpu")
+
+
+# --- the money: bundles, cross-sell, movers, replenishment -------------------------------
+
+def test_the_articles_bundle_example():
+    """Three $100 items offered together at $225 (the source articles)."""
+    offer = aovlab.baskets.bundle_price([100, 100, 100], discount=0.25)
+    assert (offer.list_price, offer.price, offer.saving) == (300, 225, 75)
+    # a 40% margin floor on $60 items caps the discount: 180 / (0.6 × 300) → 0%
+    floored = aovlab.baskets.bundle_price([100] * 3, [60] * 3, discount=0.25,
+                                          margin_floor=0.4)
+    assert floored.discount == pytest.approx(0.0) and floored.margin == pytest.approx(0.4)
+    capped = aovlab.baskets.bundle_price([100] * 3, [60] * 3, discount=0.25, margin_floor=0.3)
+    assert capped.price == pytest.approx(180 / 0.7) and capped.margin == pytest.approx(0.3)
+    with pytest.raises(ValueError):
+        aovlab.baskets.bundle_price([100], discount=1.5)
+
+
+def test_bundles_hand_computed(shop):
+    r = aovlab.baskets.bundles(shop, min_support=2, discount=0.1, margin_floor=None,
+                               take_rate=0.1, margin=0.5)
+    t = r.table.set_index("bundle")
+    ab = t.loc[[("a", "b")]].iloc[0]
+    # every order with a or b holds both: nobody completes it, the 5 pay 10% less of 15
+    assert ab["orders_together"] == 5 and ab["co_purchase_rate"] == 1.0
+    assert ab["list_price"] == pytest.approx(15) and ab["bundle_price"] == pytest.approx(13.5)
+    assert ab["expected_revenue"] == pytest.approx(-7.5)
+    assert ab["revenue_together"] == pytest.approx(5 * 25.0)
+    abc = t.loc[[("a", "b", "c")]].iloc[0]
+    # 2 whole orders, 4 partial (3 × a+b, 1 × c); held Σ p_i (n_i − 2) = 30 + 15 + 2
+    assert abc["expected_revenue"] == pytest.approx(0.1 * (4 * 15.3 - 47) - 2 * 1.7)
+    assert abc["expected_aov_change"] == pytest.approx(abc["expected_revenue"] / 6)
+    # margin 50%: costs are half the prices
+    assert abc["expected_gross_profit"] == pytest.approx(
+        0.1 * (4 * (15.3 - 8.5) - (5 * 3 + 2.5 * 3 + 1 * 1)) - 2 * 1.7)
+    assert r.meta["ranked_by"] == "expected_gross_profit"
+
+
+def test_cross_sell_lists_and_evaluation(shop):
+    r = aovlab.baskets.cross_sell(shop, k=1, min_together=2)
+    cs = r.table
+    # a→b and b→a (lift 1.2); a→c, c→a lift 0.8: not above chance
+    assert sorted(zip(cs["item"], cs["recommend"], strict=True)) == [("a", "b"), ("b", "a")]
+    assert cs["confidence"].tolist() == [1.0, 1.0]
+    # held out: o3 (a, b, c) and o5 (a, b); trained on o0..o2, where every basket holds a
+    # and b: lift exactly 1, so no list above chance, every case a miss
+    ev = r.tables["evaluation"].set_index("method")
+    assert ev.loc["cross-sell", "hit_rate"] == 0 and ev.loc["cross-sell", "coverage"] == 0
+    ev = aovlab.baskets.cross_sell(shop, k=1, min_together=2, min_lift=None).tables[
+        "evaluation"].set_index("method")
+    assert ev.loc["cross-sell", "baskets"] == 2 and ev.loc["cross-sell", "cases"] == 5
+    assert ev.loc["cross-sell", "hit_rate"] == pytest.approx(4 / 5)
+    assert ev.loc["cross-sell", "revenue_hit_rate"] == pytest.approx(50 / 79)
+    assert ev.loc["popularity", "hit_rate"] == pytest.approx(1.0)
+    addons = r.tables["add_ons"]
+    assert set(addons["item"]) <= {"a", "b", "c"}
+    assert (addons["share_of_aov"] <= 0.1).all()
+
+
+def test_upsell_ladders_by_category():
+    rows = [("o1", "c1", "2024-01-01", "mug", "kitchen", 1, 10.0),
+            ("o1", "c1", "2024-01-01", "big mug", "kitchen", 1, 12.0),
+            ("o2", "c2", "2024-01-02", "bigger mug", "kitchen", 1, 30.0),
+            ("o2", "c2", "2024-01-02", "hat", "clothes", 1, 11.0)]
+    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "product_id",
+                                     "category", "quantity", "unit_price"])
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, df, kind="lines", currency="EUR")
+    up = aovlab.baskets.cross_sell(ws, evaluation=False).tables["upsell"]
+    got = list(zip(up["item"], up["upgrade"], up["price_step"].round(2), strict=True))
+    # 10 → 12 (+20%) only: 12 → 30 is +150% (over the 100% step); a hat is no mug
+    assert got == [("mug", "big mug", 0.2)]
+    up = aovlab.baskets.cross_sell(ws, evaluation=False, max_step=2.0).tables["upsell"]
+    got = list(zip(up["item"], up["upgrade"], up["price_step"].round(2), strict=True))
+    assert got == [("big mug", "bigger mug", 1.5), ("mug", "big mug", 0.2),
+                   ("mug", "bigger mug", 2.0)]
+
+
+def _random_shop(seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for o in range(400):
+        cust = f"c{rng.integers(0, 60)}" if rng.random() > 0.1 else None
+        day = str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 90))))
+        items = rng.choice(list("abcdefg"), size=int(rng.integers(1, 5)), replace=False)
+        for it in items:
+            rows.append((f"o{o}", cust, day, it, int(rng.integers(1, 4)),
+                         float({"a": 30, "b": 12, "c": 5}.get(it, 8) + rng.random())))
+    return pd.DataFrame(rows, columns=["order_id", "customer_id", "created_at", "product_id",
+                                       "quantity", "unit_price"])
+
+
+def _welch(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, float]:
+    """b.aov − a.aov with the Welch interval of two delta-method ratios, from per-unit
+    totals (x = value, y = orders), written out independently of aovlab."""
+    from scipy import stats
+
+    def ratio_var(g):
+        n = len(g)
+        (vx, cxy), (_, vy) = np.cov(g.x, g.y, ddof=1)
+        r = g.x.sum() / g.y.sum()
+        return r, max(vx - 2 * r * cxy + r * r * vy, 0) / (n * g.y.mean() ** 2), n
+
+    ra, va, na = ratio_var(a)
+    rb, vb, nb = ratio_var(b)
+    df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    return rb - ra, rb - ra - half, rb - ra + half
+
+
+def test_movers_against_an_independent_calculation(engine_name):
+    df = _random_shop()
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, df, kind="lines", currency="EUR")
+    r = aovlab.baskets.movers(engine_for(ws, engine_name), min_orders=10)
+    t = r.table.set_index("item")
+    df["v"] = df["quantity"] * df["unit_price"]
+    orders = df.groupby("order_id").agg(value=("v", "sum"), cust=("customer_id", "first"))
+    orders["unit"] = orders["cust"].where(orders["cust"].notna(), "g:" + orders.index)
+    for item in "abcdefg":
+        holding = set(df.loc[df["product_id"] == item, "order_id"])
+        has = orders.index.isin(holding)
+        w = orders[has].groupby("unit").agg(x=("value", "sum"), y=("value", "size"))
+        wo = orders[~has].groupby("unit").agg(x=("value", "sum"), y=("value", "size"))
+        d, lo, hi = _welch(wo, w)
+        row = t.loc[item]
+        assert row["orders"] == has.sum()
+        assert row["aov_with"] == pytest.approx(orders.loc[has, "value"].mean())
+        assert row["aov_without"] == pytest.approx(orders.loc[~has, "value"].mean())
+        assert (row["difference"], row["ci_low"], row["ci_high"]) == pytest.approx((d, lo, hi))
+    by = aovlab.baskets.movers(ws, min_orders=10, by="customer_type")
+    assert set(by.table["customer_type"]) <= {"new", "returning", "guest"}
+
+
+def test_replenishment_hand_computed(shop, engine_name):
+    r = aovlab.baskets.replenishment(engine_for(shop, engine_name), min_buyers=2)
+    iv = r.table.set_index("item")
+    assert sorted(iv.index) == ["a", "b"]  # c: nobody bought it twice
+    assert iv.loc["a", "repeat_buyers"] == 2 and iv.loc["a", "median_days"] == 3
+    due = r.tables["due"]
+    # as of 2024-01-06: c1 last bought a and b on 01-02, 4 days ago (one to two intervals)
+    assert sorted(zip(due["customer_id"], due["item"], strict=True)) == [("c1", "a"),
+                                                                       ("c1", "b")]
+    assert due["days_overdue"].tolist() == [1, 1]
+    nxt = r.tables["next_product"]
+    got = sorted(zip(nxt["item"], nxt["then"], nxt["customers"], nxt["median_gap_days"],
+                     strict=True))
+    assert got == [("a", "c", 2, 3.0), ("b", "c", 2, 3.0)]
+    with pytest.raises(AovlabError, match="bought again"):
+        aovlab.baskets.replenishment(shop, min_buyers=50)

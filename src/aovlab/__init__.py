@@ -18,13 +18,17 @@ from .analyses import (
     KpiResult,
     Result,
     baskets,
+    bundles,
     check_additivity,
     clv,
     cohorts,
+    cross_sell,
     explain,
     histogram,
     holdout,
     kpis,
+    movers,
+    replenishment,
     rfm,
     segments,
 )
@@ -47,9 +51,10 @@ from .version import __version__
 
 __all__ = [
     "AovlabError", "Catalog", "CurrencyMixError", "DEFAULT_DEFINITION", "DEFINITIONS",
-    "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram", "ImportSummary",
-    "InputError", "KpiResult", "MappingError", "NoDataError", "Result", "Selection", "Workspace",
-    "WorkspaceError", "__version__", "baskets", "check_additivity", "clv", "cohorts", "explain",
-    "get_definition", "histogram", "holdout", "html_report", "import_files", "import_frame",
-    "kpis", "models", "rfm", "segments", "synthetic", "workspace_status",
+    "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram",
+    "ImportSummary", "InputError", "KpiResult", "MappingError", "NoDataError", "Result",
+    "Selection", "Workspace", "WorkspaceError", "__version__", "baskets", "bundles",
+    "check_additivity", "clv", "cohorts", "cross_sell", "explain", "get_definition",
+    "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
+    "movers", "replenishment", "rfm", "segments", "synthetic", "workspace_status"
 ]

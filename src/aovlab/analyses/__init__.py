@@ -4,7 +4,7 @@ Siblings (kpis, histogram, explain, values, customers, baskets; later levers,
 experiments) share only the layers below them and never import one another.
 """
 
-from .baskets import baskets
+from .baskets import baskets, bundles, cross_sell, movers, replenishment
 from .customers import clv, cohorts, holdout, rfm, segments
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
@@ -12,6 +12,8 @@ from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
 from .result import Result
 from .values import dimension_values
 
-__all__ = ["DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result",
-           "baskets", "check_additivity", "clv", "cohorts", "dimension_values", "explain",
-           "histogram", "holdout", "kpis", "rfm", "segments"]
+__all__ = [
+    "DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result", "baskets",
+    "bundles", "check_additivity", "clv", "cohorts", "cross_sell", "dimension_values",
+    "explain", "histogram", "holdout", "kpis", "movers", "replenishment", "rfm", "segments"
+]

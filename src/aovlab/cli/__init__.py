@@ -797,5 +797,8 @@ def main() -> None:
         sys.exit(1)
 
 
+# The basket commands live in their own module (registered on ``app`` when imported).
+from . import baskets as _baskets  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -87,3 +87,45 @@ def product_categories(engine):
     j = from_lines.outer_join(p, "product_id")
     return j.select(product_id=ibis.coalesce(j.product_id, j.product_id_right),
                     category=ibis.coalesce(j.product_category, j.line_category))
+
+
+def _purchases(engine, sel: Selection, item: str):
+    """Distinct (source, customer, item, order date) of the customers' basket lines."""
+    b = basket_lines(engine, sel, item, customer=True)
+    b = b.filter(b.customer_id.notnull())
+    return b.select("source", "customer_id", "item", "order_date").distinct()
+
+
+def repurchase_gaps(engine, sel: Selection, item: str = "product"):
+    """Per (customer, item): purchases (distinct days), the last one, and each gap in days
+    between consecutive purchase days, as two expressions: ``(gaps, last)``."""
+    p = _purchases(engine, sel, item)
+    w = ibis.window(group_by=[p.source, p.customer_id, p.item], order_by=p.order_date)
+    g = p.mutate(prev=p.order_date.lag().over(w))
+    gaps = g.filter(g.prev.notnull())
+    gaps = gaps.select("source", "customer_id", "item",
+                       days=gaps.order_date.delta(gaps.prev, unit="day"))
+    last = p.group_by(["source", "customer_id", "item"]).aggregate(
+        purchases=p.count(), last=p.order_date.max())
+    return gaps, last
+
+
+def next_purchases(engine, sel: Selection, item: str = "product"):
+    """Pairs (``item``, ``then``): a customer bought ``item`` on one purchase day and
+    bought ``then`` for the first time on their next purchase day, ``days`` later; one
+    row per (customer, item, then)."""
+    p = _purchases(engine, sel, item)
+    days = p.select("source", "customer_id", "order_date").distinct()
+    w = ibis.window(group_by=[days.source, days.customer_id], order_by=days.order_date)
+    days = days.mutate(k=ibis.dense_rank().over(w))
+    pk = p.join(days, ["source", "customer_id", "order_date"])
+    fw = ibis.window(group_by=[pk.source, pk.customer_id, pk.item])
+    pk = pk.mutate(first=pk.order_date.min().over(fw))
+    new = pk.filter(pk.order_date == pk.first).select(
+        "source", "customer_id", then="item", k_then="k", then_date="order_date")
+    before = pk.select("source", "customer_id", "item", "k", "order_date")
+    j = before.join(new, [before.source == new.source,
+                          before.customer_id == new.customer_id,
+                          before.k + 1 == new.k_then, before.item != new.then])
+    return j.select(source=before.source, customer_id=before.customer_id, item=j.item,
+                    then=j.then, days=j.then_date.delta(j.order_date, unit="day"))

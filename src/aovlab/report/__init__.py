@@ -3,6 +3,7 @@
 from .files import (
     FORMATS,
     check_output,
+    flat_items,
     safe_cell,
     spreadsheet_safe,
     write,
@@ -15,6 +16,7 @@ from .terminal import (
     histogram_title,
     kpi_columns,
     kpi_title,
+    render_baskets,
     render_clv,
     render_cohorts,
     render_explanation,
@@ -23,8 +25,9 @@ from .terminal import (
     rich_table,
 )
 
-__all__ = ["FORMATS", "KPI_TABLE_COLUMNS", "check_output", "histogram_bars",
-           "histogram_title", "kpi_columns", "kpi_title", "render_clv", "render_cohorts",
-           "render_explanation",
-           "render_holdout", "render_segments", "rich_table", "safe_cell", "spreadsheet_safe",
-           "write", "write_console", "write_text"]
+__all__ = [
+    "FORMATS", "KPI_TABLE_COLUMNS", "check_output", "flat_items", "histogram_bars",
+    "histogram_title", "kpi_columns", "kpi_title", "render_baskets", "render_clv",
+    "render_cohorts", "render_explanation", "render_holdout", "render_segments",
+    "rich_table", "safe_cell", "spreadsheet_safe", "write", "write_console", "write_text"
+]

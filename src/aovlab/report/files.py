@@ -103,6 +103,17 @@ def _put_text(text: str, output: Path | None) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def flat_items(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of item tuples (itemsets, rules, bundles) as text, items joined by " + ":
+    a CSV cell or a terminal cell holds one string (JSON and Parquet keep the lists)."""
+    cols = [c for c in df.columns if df[c].dtype == object and len(df)
+            and isinstance(df[c].iloc[0], tuple | list)]
+    if not cols:
+        return df
+    return df.assign(**{c: df[c].map(lambda v: " + ".join(map(str, v))
+                                     if isinstance(v, tuple | list) else v) for c in cols})
+
+
 def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None, *,
           title: str | None = None, caption: str | None = None,
           console: Console | None = None, protect: Sequence[str | Path] = (),
@@ -118,6 +129,8 @@ def write(df: pd.DataFrame, fmt: str = "table", output: str | Path | None = None
         raise AovlabError("Parquet output needs a file", fix="add --output result.parquet")
     if output is not None:
         output = check_output(output, protect=protect, force=force)
+    if fmt in ("table", "csv"):
+        df = flat_items(df)
     if fmt == "table":
         if output is None:
             con = console or Console()

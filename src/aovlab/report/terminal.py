@@ -302,3 +302,69 @@ def render_cohorts(r: Result, console: Console, months: int = 12) -> None:
                                               "later_order_aov", "orders_per_customer",
                                               "revenue_per_customer"]],
                              title="First vs later orders", width=console.width))
+
+
+#: What each basket result shows in a terminal: (table, title, columns).
+BASKET_VIEWS: dict[str, list[tuple[str, str, list[str]]]] = {
+    "baskets": [("rules", "Association rules, by the consequent's revenue in them",
+                 ["antecedent_names", "consequent_names", "baskets", "support",
+                  "confidence", "lift", "revenue", "value_per_basket", "antecedent",
+                  "consequent"]),
+                ("itemsets", "Frequent itemsets", ["names", "size", "baskets", "support",
+                                                   "itemset"])],
+    "bundles": [("bundles", "Bundles, by expected gross profit (revenue without costs)",
+                 ["bundle", "orders_together", "co_purchase_rate", "revenue_together",
+                  "list_price", "bundle_price", "discount", "bundle_margin",
+                  "expected_revenue", "expected_gross_profit", "expected_aov_change",
+                  "names"])],
+    "cross_sell": [("cross_sell", "Frequently bought together",
+                    ["item", "name", "rank", "recommend", "recommend_name",
+                     "orders_together", "confidence", "lift"]),
+                   ("upsell", "Upsell ladders", ["item", "name", "price", "rank", "upgrade",
+                                                 "upgrade_price", "price_step"]),
+                   ("add_ons", "Low-price add-ons", ["item", "name", "price", "share_of_aov",
+                                                     "attach_rate", "with_other_items"]),
+                   ("evaluation", "Held-out last baskets", ["method", "k", "baskets",
+                                                            "cases", "hit_rate",
+                                                            "revenue_hit_rate", "coverage"])],
+    "movers": [("movers", "Items and the AOV of their orders",
+                ["item", "name", "orders", "attach_rate", "alone_rate", "aov_with",
+                 "aov_without", "difference", "ci_low", "ci_high"])],
+    "replenishment": [("intervals", "Repurchase intervals",
+                       ["item", "name", "repeat_buyers", "repurchases", "median_days",
+                        "mean_days"]),
+                      ("due", "Due for a reminder", ["customer_id", "item", "name", "last",
+                                                     "median_days", "days_overdue"]),
+                      ("next_product", "Bought A, then B on the next purchase day",
+                       ["item", "name", "then", "then_name", "customers",
+                        "median_gap_days"])],
+}
+
+
+def render_baskets(r: Result, console: Console, top: int = 15) -> None:
+    """A basket result (baskets, bundles, cross-sell, movers, replenishment) in a terminal:
+    the first ``top`` rows of each of its tables, tuples of items joined by " + "."""
+    from .files import flat_items
+
+    m = r.meta
+    head = [f"{m[k]:,} {k}" for k in ("baskets", "orders") if isinstance(m.get(k), int)]
+    if m.get("currency"):
+        head.append(f"values in {m['currency']}")
+    if head:
+        console.print(Text("; ".join(head)))
+    movers_by = m.get("by") if r.kind == "movers" else None
+    for name, title, cols in BASKET_VIEWS[r.kind]:
+        t = r.tables.get(name)
+        if t is None or t.empty:
+            continue
+        shown = [c for c in ([movers_by] if movers_by else []) + cols if c in t.columns]
+        if "names" in cols and "names" not in t.columns:  # no product names: ids lead
+            shown = [c for c in shown if c != "names"]
+            if "itemset" in shown:
+                shown = ["itemset"] + [c for c in shown if c != "itemset"]
+        if "antecedent_names" in cols and "antecedent_names" not in t.columns:
+            shown = ["antecedent", "consequent"] + [c for c in shown
+                                                    if c not in ("antecedent", "consequent")]
+        more = f"first {top} of {len(t):,}; -f csv/json for all" if len(t) > top else None
+        console.print(rich_table(flat_items(t[shown].head(top)), title=title, caption=more,
+                                 width=console.width))

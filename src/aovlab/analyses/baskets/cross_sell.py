@@ -132,10 +132,11 @@ def evaluate(lines: pa.Table, *, k: int, min_together: int,
         got_cs=("got_cs", "sum"), got_pop=("got_pop", "sum"))
     per = per.reset_index()
     covered = per["code_a"].isin(has_list).mean()
+    n_baskets = int(per[["source", "order_id"]].drop_duplicates().shape[0])
     out = []
     for method, hit, got in (("cross-sell", "hit_cs", "got_cs"),
                              ("popularity", "hit_pop", "got_pop")):
-        out.append({"method": method, "k": k, "baskets": int(held.shape[0]),
+        out.append({"method": method, "k": k, "baskets": n_baskets,
                     "cases": len(per), "hit_rate": float(per[hit].mean()),
                     "revenue_hit_rate": float(per[got].sum() / per["rest"].sum())
                     if per["rest"].sum() else np.nan,

@@ -20,6 +20,7 @@ from ...metrics.baskets import ITEM_COLUMNS, basket_lines, pair_counts
 from ...query import Selection, SelectionOptions
 from ...stats import itemsets as mine
 from ..result import Result
+from .labels import item_names
 from .matrix import BasketMatrix, from_lines, from_pairs
 
 #: Mining stops past this many itemsets or rules: a support too low for the data would
@@ -207,6 +208,15 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
         drop=True)
     items = _items_table(m)
     its = itemset_frame(sets, m.labels)
+    names = item_names(eng, item, m.labels.tolist())
+    if names:
+        def named(col: pd.Series) -> list[tuple]:
+            return [tuple(names.get(x, x) for x in t) for t in col]
+
+        rf.insert(2, "antecedent_names", named(rf["antecedent"]))
+        rf.insert(3, "consequent_names", named(rf["consequent"]))
+        its.insert(1, "names", named(its["itemset"]))
+        items.insert(1, "name", items["item"].map(names))
     notes.append(f"{m.n_baskets:,} baskets (orders with product lines), {m.n_items:,} "
                  f"{item}s; support counted in {sets.min_count:,} or more baskets")
     notes += m.notes()
