@@ -4,8 +4,12 @@ property test; the workspace analysis on DuckDB and Spark."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -433,3 +437,51 @@ def test_replenishment_hand_computed(shop, engine_name):
     assert got == [("a", "c", 2, 3.0), ("b", "c", 2, 3.0)]
     with pytest.raises(AovlabError, match="bought again"):
         aovlab.baskets.replenishment(shop, min_buyers=50)
+
+
+# --- the commands -------------------------------------------------------------------------
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aovlab.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, env={"COLUMNS": "200", "PATH": ""},
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def shop_file(tmp_path_factory):
+    from tests.fixtures import shop_lines
+
+    d = tmp_path_factory.mktemp("baskets")
+    with aovlab.Workspace(d / "ws.duckdb") as ws:
+        aovlab.import_frame(ws, shop_lines(), kind="lines", currency="EUR")
+    return d
+
+
+def test_cli_commands(shop_file):
+    from tests.fixtures import EVIL_PRODUCT
+
+    res = _cli("baskets", "-w", "ws.duckdb", "--min-support", "5", "--min-lift", "0",
+               "-f", "csv", "--table", "itemsets", cwd=shop_file)
+    assert res.returncode == 0, res.stderr
+    its = pd.read_csv(io.StringIO(res.stdout))
+    # the mug is in all 90 orders, the formula-named product in every fourth (23)
+    assert dict(zip(its["itemset"], its["baskets"], strict=True))["mug"] == 90
+    assert its["baskets"].max() == 90 and len(its) == 3
+    assert not any(line.startswith("=") or ",=" in line for line in res.stdout.splitlines())
+    assert EVIL_PRODUCT not in res.stdout.replace("'" + EVIL_PRODUCT, "")
+    res = _cli("cross-sell", "-w", "ws.duckdb", "--min-together", "2", "-f", "json",
+               cwd=shop_file)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert set(doc["tables"]) == {"cross_sell", "upsell", "add_ons", "evaluation"}
+    for cmd in ("baskets", "bundles", "cross-sell", "movers", "replenish"):
+        res = _cli(cmd, "-w", "ws.duckdb", *(["--min-support", "5"] if cmd in (
+            "baskets", "bundles") else []), *(["--min-orders", "5"] if cmd == "movers"
+                                             else []),
+                   *(["--min-buyers", "2"] if cmd == "replenish" else []), cwd=shop_file)
+        assert res.returncode == 0, (cmd, res.stderr)
+        assert "Traceback" not in res.stderr
+    res = _cli("baskets", "-w", "ws.duckdb", "--min-support", "1%", cwd=shop_file)
+    assert res.returncode == 2 and "not a number" in res.stderr and "fix:" in res.stderr
+    res = _cli("movers", "-w", "ws.duckdb", "--by", "colour", cwd=shop_file)
+    assert res.returncode == 2 and "not offered" in res.stderr

@@ -161,6 +161,7 @@ def cross_sell(
                                          "last basket.")] = True,
     item: Item_ = "product",
     table: Table_ = None,
+    top: Top_ = 15,
     definition: Definition_ = DEFAULT_DEFINITION, start: Start_ = None, end: End_ = None,
     currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
     engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
@@ -175,7 +176,7 @@ def cross_sell(
     r = _run(workspace, "building the lists", lambda ws: run(
         ws, sel, k=k, min_together=min_together, addon_share=addon_share,
         evaluation=evaluate, item=item))
-    _emit(r, table, fmt, output, workspace, force)
+    _emit(r, table, fmt, output, workspace, force, top)
 
 
 @app.command()
@@ -187,6 +188,7 @@ def movers(
     min_orders: Annotated[int, typer.Option(help="Fewest orders of an item shown.")] = 30,
     item: Item_ = "product",
     table: Table_ = None,
+    top: Top_ = 15,
     definition: Definition_ = DEFAULT_DEFINITION, start: Start_ = None, end: End_ = None,
     currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
     engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
@@ -201,7 +203,7 @@ def movers(
     r = _run(workspace, "comparing orders", lambda ws: run(ws, sel, by=by,
                                                             min_orders=min_orders,
                                                             item=item))
-    _emit(r, table, fmt, output, workspace, force)
+    _emit(r, table, fmt, output, workspace, force, top)
 
 
 @app.command()
@@ -214,6 +216,7 @@ def replenish(
     ] = None,
     item: Item_ = "product",
     table: Table_ = None,
+    top: Top_ = 15,
     definition: Definition_ = DEFAULT_DEFINITION, start: Start_ = None, end: End_ = None,
     currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
     engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
@@ -227,4 +230,4 @@ def replenish(
                      status=status, where=where, engine=engine)
     r = _run(workspace, "reading repurchases", lambda ws: run(
         ws, sel, min_buyers=min_buyers, as_of=as_of, item=item))
-    _emit(r, table, fmt, output, workspace, force)
+    _emit(r, table, fmt, output, workspace, force, top)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ...errors import CurrencyMixError, DefinitionError, NoDataError
 from ...metrics.baskets import ITEM_COLUMNS, basket_lines
-from ...query import Selection, SelectionOptions
+from ...query import ORDER_DIMENSIONS, Selection, SelectionOptions
 from ...stats import RatioMoments, difference_ci
 from ..result import Result
 from .labels import item_names
@@ -42,6 +42,11 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
     if not (isinstance(min_orders, int) and min_orders >= 1):
         raise DefinitionError(f"min_orders {min_orders!r} is not a whole number ≥ 1",
                               fix="pass e.g. 30")
+    by_ok = tuple(d for d in ORDER_DIMENSIONS if d not in ("currency", "source")) + (
+        "customer_type",)
+    if by is not None and by not in by_ok:
+        raise DefinitionError(f"movers by {by!r} are not offered",
+                              fix=f"use one of {', '.join(by_ok)}")
     sel = Selection.of(selection, **options).with_(by=(), period=None)
     eng = connect(source, sel.engine)
     expr = basket_lines(eng, sel, item, customer=True, extra=(by,) if by else ())

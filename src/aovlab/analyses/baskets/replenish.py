@@ -54,7 +54,7 @@ def replenishment(source: Any, selection: Selection | None = None, /, *,
                               fix="widen the dates or filters")
         as_of = pd.Timestamp(last).date()
     else:
-        as_of = parse_date(as_of, "as_of")
+        as_of = parse_date(as_of, "as-of")
     gaps_expr, last_expr = repurchase_gaps(eng, sel, item)
     g = gaps_expr
     per = g.group_by("item").aggregate(
