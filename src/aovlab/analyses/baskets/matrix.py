@@ -30,6 +30,7 @@ class BasketMatrix:
     values: np.ndarray | None = None
     dropped: dict[str, int] = field(default_factory=dict)
     _by_item: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _keys: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_baskets(self) -> int:
@@ -62,15 +63,31 @@ class BasketMatrix:
             bs = b if bs is None else np.intersect1d(bs, b, assume_unique=True)
         return bs if bs is not None else np.arange(self.n_baskets)
 
+    def value_by_item(self, codes: np.ndarray) -> np.ndarray:
+        """Per item of ``codes``, the Σ of its value over the baskets holding all of
+        ``codes``: one binary search over the (basket, item) keys, sorted as the CSR
+        rows are."""
+        if self._keys is None:
+            self._keys = self.rows.astype(np.int64) * self.n_items + self.indices
+        codes = np.asarray(codes, dtype=np.int64)
+        bs = self.holding(codes)
+        want = (bs[:, None] * self.n_items + codes[None, :]).ravel()
+        pos = np.searchsorted(self._keys, want)
+        return self.values[pos].reshape(len(bs), len(codes)).sum(axis=0)
+
     def value_in(self, whole: list[np.ndarray], part: list[np.ndarray]) -> np.ndarray:
         """For each pair, Σ of the value of ``part``'s items over the baskets holding every
-        item of ``whole`` (``part`` ⊆ ``whole``)."""
+        item of ``whole`` (``part`` ⊆ ``whole``); each distinct ``whole`` is read once."""
         out = np.zeros(len(whole))
+        done: dict[tuple, dict[int, float]] = {}
         for r, (w, p) in enumerate(zip(whole, part, strict=True)):
-            bs = self.holding(w)
-            starts, ends = self.indptr[bs], self.indptr[bs + 1]
-            out[r] = sum(self.values[starts + _find(self.indices, starts, ends, c)].sum()
-                         for c in p)
+            key = tuple(sorted(int(x) for x in w))
+            sums = done.get(key)
+            if sums is None:
+                sums = dict(zip(key, self.value_by_item(np.array(key)).tolist(),
+                                strict=True))
+                done[key] = sums
+            out[r] = sum(sums[int(c)] for c in p)
         return out
 
     def notes(self) -> list[str]:
@@ -79,21 +96,6 @@ class BasketMatrix:
             if n:
                 out.append(f"{n:,} rows left out: {why}")
         return out
-
-
-def _find(indices: np.ndarray, starts: np.ndarray, ends: np.ndarray, c: int) -> np.ndarray:
-    """The offset of item ``c`` within each basket's sorted items (present in each)."""
-    # a vectorised binary search over each row segment
-    lo = np.zeros(len(starts), dtype=np.int64)
-    hi = ends - starts
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        less = indices[np.where(active, starts + mid, 0)] < c
-        lo = np.where(active & less, mid + 1, lo)
-        hi = np.where(active & ~less, mid, hi)
 
 
 def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
