@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import engine_for, shared_file
 
@@ -140,6 +140,7 @@ def _brute(baskets: list[set[int]], n_items: int, mc: int) -> dict[frozenset, in
     return out
 
 
+@settings(deadline=None, max_examples=150)
 @given(st.lists(st.sets(st.integers(0, 6), max_size=7), min_size=1, max_size=30),
        st.integers(1, 5), st.sampled_from([0.0, 4.0, 1e9]))
 def test_miner_equals_brute_force(baskets, mc, dense):

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import CurrencyMixError, DefinitionError, NoDataError
+from ...errors import CurrencyMixError, DefinitionError
 from ...metrics.baskets import ITEM_COLUMNS, basket_lines
 from ...query import Selection, SelectionOptions
 from ...stats.bundles import bundle_effect, bundle_price
 from ..result import Result
-from .labels import item_names
+from .labels import item_names, no_lines
 from .matrix import from_lines
 from .mining import mine_matrix
 
@@ -81,8 +81,7 @@ def bundles(source: Any, selection: Selection | None = None, /, *,
     eng = connect(source, sel.engine)
     lines = eng.execute_arrow(basket_lines(eng, sel, item))
     if lines.num_rows == 0:
-        raise NoDataError("the selection has no product lines",
-                          fix="widen the dates or filters; bundles need order lines")
+        raise no_lines(eng, item, "bundles")
     currencies = set(lines.column("currency").unique().to_pylist())
     if len(currencies) > 1:
         raise CurrencyMixError("the selection mixes currencies; bundle prices across them "

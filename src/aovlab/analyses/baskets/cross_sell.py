@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import CurrencyMixError, DefinitionError, NoDataError
+from ...errors import CurrencyMixError, DefinitionError
 from ...metrics.baskets import ITEM_COLUMNS, basket_lines, product_categories
 from ...query import Selection, SelectionOptions
 from ...stats import itemsets as mine
 from ..result import Result
 from .bundles import item_prices
-from .labels import item_names
+from .labels import item_names, no_lines
 from .matrix import BasketMatrix, from_lines
 
 
@@ -168,8 +168,7 @@ def cross_sell(source: Any, selection: Selection | None = None, /, *,
     eng = connect(source, sel.engine)
     lines = eng.execute_arrow(basket_lines(eng, sel, item, customer=True))
     if lines.num_rows == 0:
-        raise NoDataError("the selection has no product lines",
-                          fix="widen the dates or filters; cross-sell needs order lines")
+        raise no_lines(eng, item, "cross-sell")
     currencies = set(lines.column("currency").unique().to_pylist())
     if len(currencies) > 1:
         raise CurrencyMixError("the selection mixes currencies; prices across them are "

@@ -15,12 +15,12 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from ...errors import CurrencyMixError, DefinitionError, NoDataError
+from ...errors import CurrencyMixError, DefinitionError
 from ...metrics.baskets import ITEM_COLUMNS, basket_lines, pair_counts
 from ...query import Selection, SelectionOptions
 from ...stats import itemsets as mine
 from ..result import Result
-from .labels import item_names
+from .labels import PLURAL, item_names, no_lines
 from .matrix import BasketMatrix, from_lines, from_pairs
 
 #: Mining stops past this many itemsets or rules: a support too low for the data would
@@ -184,9 +184,7 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
                              notes)
     lines = eng.execute_arrow(basket_lines(eng, sel, item))
     if lines.num_rows == 0:
-        raise NoDataError("the selection has no product lines to mine",
-                          fix="widen the dates or filters; baskets need order lines with "
-                              f"a {ITEM_COLUMNS[item]}")
+        raise no_lines(eng, item, "mining")
     currencies = set(lines.column("currency").unique().to_pylist())
     if len(currencies) > 1:
         raise CurrencyMixError("the selection mixes currencies; basket revenue across them "
@@ -218,7 +216,7 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
         its.insert(1, "names", named(its["itemset"]))
         items.insert(1, "name", items["item"].map(names))
     notes.append(f"{m.n_baskets:,} baskets (orders with product lines), {m.n_items:,} "
-                 f"{item}s; support counted in {sets.min_count:,} or more baskets")
+                 f"{PLURAL[item]}; support counted in {sets.min_count:,} or more baskets")
     notes += m.notes()
     return Result("baskets", {"rules": rf, "itemsets": its, "items": items}, notes=notes,
                   meta={"definition": sel.definition.name, "item": item,
@@ -246,8 +244,7 @@ def _engine_pairs(eng, sel: Selection, item: str, min_support: float | int,
     per_expr, total_expr = item_counts(eng, sel, item)
     n = int(eng.execute(total_expr.name("n").as_table())["n"].iloc[0])
     if n == 0:
-        raise NoDataError("the selection has no product lines to mine",
-                          fix="widen the dates or filters; baskets need order lines")
+        raise no_lines(eng, item, "mining")
     mc = _threshold(min_support, n)
     per = eng.execute(per_expr)
     pairs = eng.execute(pair_counts(eng, sel, item, min_count=mc))

@@ -17,12 +17,12 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from ...errors import CurrencyMixError, DefinitionError, NoDataError
+from ...errors import CurrencyMixError, DefinitionError
 from ...metrics.baskets import ITEM_COLUMNS, basket_lines
 from ...query import ORDER_DIMENSIONS, Selection, SelectionOptions
 from ...stats import RatioMoments, difference_ci
 from ..result import Result
-from .labels import item_names
+from .labels import item_names, no_lines
 
 
 def movers(source: Any, selection: Selection | None = None, /, *, item: str = "product",
@@ -52,8 +52,7 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
     expr = basket_lines(eng, sel, item, customer=True, extra=(by,) if by else ())
     lines = eng.execute(expr)
     if lines.empty:
-        raise NoDataError("the selection has no product lines",
-                          fix="widen the dates or filters; movers need order lines")
+        raise no_lines(eng, item, "movers")
     if lines["currency"].nunique() > 1:
         raise CurrencyMixError("the selection mixes currencies; AOV across them is "
                                "meaningless", fix="choose one with --currency")
