@@ -216,13 +216,13 @@ def test_clear_errors(call, words):
 
 
 def test_nulls_and_repeats_are_counted_not_lost():
-    df = pd.DataFrame({"basket": [1, 1, 1, 2, None, 2], "item": ["a", "a", "b", None, "c",
-                                                                  "b"]})
+    df = pd.DataFrame({"basket": [1, 1, 1, 2, None, 2, 3], "item": ["a", "a", "b", None, "c",
+                                                                     "b", " "]})
     from aovlab.analyses.baskets import from_pairs
 
     m = from_pairs(df)
-    assert m.n_baskets == 2 and m.dropped["an empty basket or item"] == 2
-    assert m.notes() == ["2 rows left out: an empty basket or item",
+    assert m.n_baskets == 2 and m.dropped["an empty basket, item or value"] == 3
+    assert m.notes() == ["3 rows left out: an empty basket, item or value",
                          "1 rows left out: an item repeated within its basket (counted once)"]
 
 
@@ -484,5 +484,36 @@ def test_cli_commands(shop_file):
         assert "Traceback" not in res.stderr
     res = _cli("baskets", "-w", "ws.duckdb", "--min-support", "1%", cwd=shop_file)
     assert res.returncode == 2 and "not a number" in res.stderr and "fix:" in res.stderr
+    res = _cli("baskets", "-w", "ws.duckdb", "--min-support", "inf", cwd=shop_file)
+    assert res.returncode == 2 and "not a number" in res.stderr
     res = _cli("movers", "-w", "ws.duckdb", "--by", "colour", cwd=shop_file)
     assert res.returncode == 2 and "not offered" in res.stderr
+
+
+def test_one_huge_basket_stops_cleanly():
+    """A 1,100-item basket at a count of 1 would need 2^1100 itemsets: a clear error, not
+    Python's recursion limit."""
+    df = pd.DataFrame({"b": [0] * 1100 + [1, 1], "i": list(range(1100)) + [0, 1]})
+    with pytest.raises(AovlabError, match="itemsets are in"):
+        aovlab.baskets.frequent_itemsets(df, min_support=0.5)
+
+
+def test_results_do_not_depend_on_row_order():
+    df = _groceries()
+    a = aovlab.baskets.association_rules(df, min_support=0.005, min_confidence=0.2)
+    b = aovlab.baskets.association_rules(df.sample(frac=1, random_state=3),
+                                         min_support=0.005, min_confidence=0.2)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_top_rules_are_the_top_by_money(uci):
+    every = aovlab.baskets(uci, min_support=0.01, min_confidence=0.5)
+    top = aovlab.baskets(uci, min_support=0.01, min_confidence=0.5, top=10)
+    pd.testing.assert_frame_equal(top.table, every.table.head(10))
+
+
+def test_replenishment_as_of_sees_nothing_later(uci):
+    r = aovlab.baskets.replenishment(uci, as_of="2011-06-30")
+    cut = aovlab.baskets.replenishment(uci, as_of="2011-06-30", end="2011-06-30")
+    pd.testing.assert_frame_equal(r.tables["due"], cut.tables["due"])
+    assert (r.tables["due"]["last"] <= pd.Timestamp("2011-06-30")).all()

@@ -8,6 +8,7 @@ writes the whole result, tables and notes, for a storefront to load).
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -45,13 +46,18 @@ Top_ = Annotated[int, typer.Option(help="Rows shown per table in the terminal.")
 
 
 def _support(text: str) -> float | int:
+    """A share (0.01) or, written as a whole number (20), a count of orders — as the
+    API reads ``min_support=0.01`` and ``min_support=20``."""
+    t = text.strip()
     try:
-        v = float(text)
+        v: float | int = int(t) if t.isdigit() else float(t)
     except ValueError:
+        v = math.nan
+    if not math.isfinite(v):
         raise AovlabError(f"--min-support {text!r} is not a number",
                           fix="write a share such as 0.01 or a number of orders such as "
-                              "20") from None
-    return int(v) if v >= 1 and v == int(v) else v
+                              "20")
+    return v
 
 
 def _emit(r, table: str | None, fmt: str, output: Path | None, workspace: Path,

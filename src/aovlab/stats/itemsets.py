@@ -137,6 +137,10 @@ class _Miner:
     def __init__(self, min_count: int, max_len: int | None, max_itemsets: int | None,
                  unit: bool) -> None:
         self.unit = unit  # every basket weighs 1: counts need no weights
+        # A frequent k-itemset has 2^k − 1 frequent subsets: past depth log2(cap + 1) the
+        # cap is certain to be exceeded, so stop before Python's recursion limit does.
+        cap = max_itemsets if max_itemsets is not None else 2 ** 60
+        self.max_depth = min(60, int(math.log2(cap + 1)))
         self.min_count = min_count
         self.max_len = max_len
         self.max_itemsets = max_itemsets
@@ -163,6 +167,8 @@ class _Miner:
         ``rowid`` the row of each entry, ``w`` each row's weight) as children of
         ``parent``, then grow each of them on its own projection."""
         mc = self.min_count
+        if depth >= self.max_depth:
+            raise OverflowError(2 ** (depth + 1) - 1)
         lo, hi = int(flat.min()), int(flat.max())
         if hi - lo < _DENSE * len(flat):
             # count first (a bincount over the ranks present), keep the frequent

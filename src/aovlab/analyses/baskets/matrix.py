@@ -99,9 +99,16 @@ class BasketMatrix:
 
 
 def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and their labels, the labels sorted: an engine returns rows in no
+    fixed order, and codes in order of appearance would make ties (broken by code) fall
+    differently from run to run."""
     enc = pc.dictionary_encode(col).combine_chunks()
-    return (enc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            np.asarray(enc.dictionary.to_pylist(), dtype=object))
+    order = pc.sort_indices(enc.dictionary).to_numpy()
+    new = np.empty(len(order), dtype=np.int64)
+    new[order] = np.arange(len(order))
+    codes = new[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    labels = np.asarray(enc.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+    return codes, labels
 
 
 def to_arrow(pairs: Any) -> pa.Table:
@@ -147,7 +154,11 @@ def from_pairs(pairs: Any, basket: str | None = None, item: str | None = None,
     t = t.select(cols)
     n_in = t.num_rows
     t = t.drop_null()
-    dropped = {"an empty basket or item": n_in - t.num_rows}
+    for name in (basket, item):
+        if pa.types.is_string(t.schema.field(name).type) or pa.types.is_large_string(
+                t.schema.field(name).type):
+            t = t.filter(pc.not_equal(pc.utf8_trim_whitespace(t.column(name)), ""))
+    dropped = {"an empty basket, item or value": n_in - t.num_rows}
     if t.num_rows == 0:
         raise NoDataError("there are no (basket, item) rows to mine",
                           fix="check the table: every row needs a basket and an item")

@@ -180,6 +180,11 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
     eng = connect(source, sel.engine)
     notes = []
     if method == "engine":
+        if not (0 <= min_confidence <= 1):
+            raise DefinitionError(f"min_confidence {min_confidence!r} is not a share in "
+                                  "[0, 1]", fix="pass e.g. 0.5")
+        if max_size is not None and max_size > 2:
+            notes.append(f"method engine mines pairs: max_size {max_size} is read as 2")
         return _engine_pairs(eng, sel, item, min_support, min_confidence, min_lift, top,
                              notes)
     lines = eng.execute_arrow(basket_lines(eng, sel, item))
@@ -193,17 +198,16 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
     sets = mine_matrix(m, min_support, max_len=max_size)
     rules = _rules(sets, min_confidence, min_lift, max_consequent, MAX_RULES)
     rf = rules_frame(rules, m.labels)
-    # money, computed in the frame's order on the codes
+    # money, computed in the frame's order on the codes; the top rules by money are kept
     order = np.lexsort((-rules.metrics["support"], -rules.metrics["confidence"],
                         -rules.metrics["lift"]))
-    if top is not None:
-        order, rf = order[:top], rf.head(top)
     whole = [np.concatenate((rules.antecedent[i], rules.consequent[i])) for i in order]
-    # the consequent's value in the baskets holding the whole rule
     rf["revenue"] = m.value_in(whole, [rules.consequent[i] for i in order])
     rf["value_per_basket"] = rf["revenue"] / rf["baskets"] * rf["confidence"]
     rf = rf.sort_values(["revenue", "lift"], ascending=False, kind="stable").reset_index(
         drop=True)
+    if top is not None:
+        rf = rf.head(top)
     items = _items_table(m)
     its = itemset_frame(sets, m.labels)
     names = item_names(eng, item, m.labels.tolist())

@@ -74,7 +74,8 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
              "a customer on both sides makes them err wide"]
     return Result("movers", {"movers": table}, notes=notes, meta={
         "definition": sel.definition.name, "item": item, "by": by,
-        "currency": lines["currency"].iloc[0], "orders": int(lines["order_id"].nunique()),
+        "currency": lines["currency"].iloc[0],
+        "orders": int(lines[["source", "order_id"]].drop_duplicates().shape[0]),
         "engine": getattr(eng, "name", sel.engine_name), "selection": sel.describe()})
 
 

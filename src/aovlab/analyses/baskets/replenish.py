@@ -55,6 +55,8 @@ def replenishment(source: Any, selection: Selection | None = None, /, *,
         as_of = pd.Timestamp(last).date()
     else:
         as_of = parse_date(as_of, "as-of")
+        # nothing after the date counts: the list is what was known that day
+        sel = sel.with_(end=as_of if sel.end is None else min(sel.end, as_of))
     gaps_expr, last_expr = repurchase_gaps(eng, sel, item)
     g = gaps_expr
     per = g.group_by("item").aggregate(
@@ -76,11 +78,11 @@ def replenishment(source: Any, selection: Selection | None = None, /, *,
     j = j.mutate(days_since=ibis_date(as_of).delta(j.last, unit="day"))
     j = j.filter((j.days_since >= j.median_days) & (j.days_since < 2 * j.median_days)
                  & (j.last <= ibis_date(as_of)))
-    due = eng.execute(j.select("customer_id", "item", "purchases", "last", "median_days",
+    due = eng.execute(j.select("source", "customer_id", "item", "purchases", "last", "median_days",
                                "days_since"))
     due["days_overdue"] = due["days_since"] - due["median_days"]
-    due = due.sort_values(["days_overdue", "customer_id", "item"], kind="stable").reset_index(
-        drop=True)
+    due = due.sort_values(["days_overdue", "source", "customer_id", "item"],
+                          kind="stable").reset_index(drop=True)
     n = next_purchases(eng, sel, item)
     pairs = n.group_by(["item", "then"]).aggregate(
         customers=(n.source + "\x1f" + n.customer_id).nunique(), median_gap_days=n.days.median())
@@ -92,7 +94,7 @@ def replenishment(source: Any, selection: Selection | None = None, /, *,
                        | set(nxt["item"]) | set(nxt["then"]))
     if names:
         intervals.insert(1, "name", intervals["item"].map(names))
-        due.insert(2, "name", due["item"].map(names))
+        due.insert(3, "name", due["item"].map(names))
         nxt.insert(1, "name", nxt["item"].map(names))
         nxt.insert(3, "then_name", nxt["then"].map(names))
     notes = [f"purchases are purchase days; intervals from items with {min_buyers} or more "
