@@ -157,7 +157,21 @@ def test_miner_equals_brute_force(baskets, mc, dense):
         idx, members = sets.members(k)
         for i, row in zip(idx, members, strict=True):
             got[frozenset(row.tolist())] = int(sets.count[i])
-    assert got == _brute(baskets, 7, mc)
+    brute = _brute(baskets, 7, mc)
+    assert got == brute
+    # items and pairs only: all pairs counted at once, densely or by sorting
+    old_pairs = mine._DENSE_PAIRS
+    mine._DENSE_PAIRS = 0 if dense == 0.0 else old_pairs
+    try:
+        two = mine.frequent_itemsets(indptr, indices, 7, mc, max_len=2)
+    finally:
+        mine._DENSE_PAIRS = old_pairs
+    got2 = {}
+    for k in (1, 2):
+        idx, members = two.members(k)
+        for i, row in zip(idx, members, strict=True):
+            got2[frozenset(row.tolist())] = int(two.count[i])
+    assert got2 == {s: n for s, n in brute.items() if len(s) <= 2}
     # every rule's counts are the brute-force counts of its parts
     rules = mine.association_rules(sets)
     for a, c, na, nc, nac in zip(rules.antecedent, rules.consequent, rules.antecedent_count,

@@ -261,6 +261,9 @@ def frequent_itemsets(indptr: np.ndarray, indices: np.ndarray, n_codes: int,
         r, rowid = r[order], rowid[order]
         # baskets left empty drop out; renumber the rest densely
         used, rowid = np.unique(rowid, return_inverse=True)
+        if max_len == 2:
+            return _pairs(r, rowid, w[used], item_counts, by_support, rank, total,
+                          min_count, max_itemsets)
         if max_len is None or max_len >= 1:
             # int16 ranks sort by radix (numpy's stable sort of small integers): linear
             miner.grow(r.astype(np.int16 if len(by_support) < 2**15 else np.int32), rowid,
@@ -276,6 +279,82 @@ def frequent_itemsets(indptr: np.ndarray, indices: np.ndarray, n_codes: int,
         item=items,
         count=cat(miner.counts) if miner.counts else np.empty(0, np.float64),
         size=sizes, rank=rank, n_baskets=total, min_count=min_count)
+
+
+#: Pairs generated per block when counting all pairs at once (bounds the memory).
+_PAIR_BLOCK = 20_000_000
+#: Pairs are counted in one bincount of nf² slots up to this many slots, else by sorting.
+_DENSE_PAIRS = 64_000_000
+
+
+def _pairs(r: np.ndarray, rowid: np.ndarray, w: np.ndarray, item_counts: np.ndarray,
+           by_support: np.ndarray, rank: np.ndarray, total: float, min_count: int,
+           max_itemsets: int | None) -> Itemsets:
+    """Items and pairs only (``max_len=2``): every pair of every basket's frequent items
+    generated at once, in blocks of baskets, and counted by one bincount (or a sort where
+    the pair space is too large for one), instead of one projection per item."""
+    nf = len(by_support)
+    row_end = np.cumsum(np.bincount(rowid, minlength=len(w)))
+    after = row_end[rowid] - np.arange(len(r)) - 1  # items after each entry in its row
+    unit = bool(np.all(w == 1))
+    dense = nf * nf <= _DENSE_PAIRS
+    acc = np.zeros(nf * nf) if dense else None
+    keys_parts: list[np.ndarray] = []
+    counts_parts: list[np.ndarray] = []
+    start = 0
+    cum = np.cumsum(after)
+    while start < len(r):
+        # the entries whose pairs fit in one block (at least one entry)
+        base = cum[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(cum, base + _PAIR_BLOCK, side="right")))
+        sl = slice(start, stop)
+        ln = after[sl]
+        pos = np.arange(start, stop)
+        second = _ranges(pos + 1, ln)
+        first = np.repeat(pos, ln)
+        key = r[first].astype(np.int64) * nf + r[second]
+        wt = None if unit else w[rowid[first]]
+        if dense:
+            acc += np.bincount(key, weights=wt, minlength=nf * nf)
+        else:
+            if unit:
+                k, c = np.unique(key, return_counts=True)
+                c = c.astype(np.float64)
+            elif len(key):
+                order = np.argsort(key, kind="stable")
+                key = key[order]
+                cut = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+                k, c = key[cut], np.add.reduceat(wt[order], cut)
+            else:
+                k, c = key, np.empty(0)
+            keys_parts.append(k)
+            counts_parts.append(c)
+        start = stop
+    if dense:
+        k = np.flatnonzero(acc >= min_count)
+        c = acc[k]
+    elif keys_parts and sum(len(x) for x in keys_parts):
+        k = np.concatenate(keys_parts)
+        c = np.concatenate(counts_parts)
+        order = np.argsort(k, kind="stable")
+        k, c = k[order], c[order]
+        cut = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+        k, c = k[cut], np.add.reduceat(c, cut)
+        keep = c >= min_count
+        k, c = k[keep], c[keep]
+    else:
+        k, c = np.empty(0, np.int64), np.empty(0)
+    n_sets = nf + len(k)
+    if max_itemsets is not None and n_sets > max_itemsets:
+        raise OverflowError(n_sets)
+    code_of_rank = by_support.astype(np.int32)
+    a, b = k // nf, k % nf  # ranks, a < b: the single item a is the pair's parent
+    return Itemsets(
+        parent=np.concatenate((np.full(nf, -1, np.int64), a.astype(np.int64))),
+        item=np.concatenate((code_of_rank, code_of_rank[b])),
+        count=np.concatenate((item_counts[by_support].astype(np.float64), c)),
+        size=np.concatenate((np.ones(nf, np.int16), np.full(len(k), 2, np.int16))),
+        rank=rank, n_baskets=total, min_count=min_count)
 
 
 @dataclass(frozen=True)

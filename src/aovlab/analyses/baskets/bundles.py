@@ -142,13 +142,17 @@ def bundles(source: Any, selection: Selection | None = None, /, *,
     notes = [f"assumed: {take_rate:.0%} of the orders holding some of a bundle's items "
              "complete it at the bundle price; orders holding all of them get the "
              "discount too; no order is gained or lost",
-             f"list price: one unit of each item at its average realised price; target "
-             f"discount {discount:.0%}"
+             f"list price: one unit of each item at its average realised price (an order "
+             f"with several units of each counts as one bundle); target discount "
+             f"{discount:.0%}"
              + (f", capped to keep a {margin_floor:.0%} margin where costs are known"
                 if margin_floor is not None else "")]
     if not costed.any() and margin is None:
         notes.append("no costs in the data and no --margin: gross profit is not known, "
                      "bundles are ranked by expected revenue")
+    elif has_gp and t["expected_gross_profit"].isna().any():
+        notes.append("bundles with an item without a cost have no gross profit and rank "
+                     "last: pass --margin to cost those items")
     elif margin is not None and not costed.all():
         notes.append(f"items without a cost are costed at {1 - margin:.0%} of their price "
                      f"(margin {margin:.0%})")

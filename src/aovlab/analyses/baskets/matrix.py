@@ -98,17 +98,29 @@ class BasketMatrix:
         return out
 
 
-def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def _codes(col: pa.ChunkedArray, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and their labels, the labels sorted: an engine returns rows in no
     fixed order, and codes in order of appearance would make ties (broken by code) fall
-    differently from run to run."""
+    differently from run to run. Basket keys need no order (``sort=False``). A blank
+    text value (empty or spaces only) gets code −1, decided once per distinct value."""
     enc = pc.dictionary_encode(col).combine_chunks()
-    order = pc.sort_indices(enc.dictionary).to_numpy()
-    new = np.empty(len(order), dtype=np.int64)
+    d = enc.dictionary
+    idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    blank = None
+    if pa.types.is_string(d.type) or pa.types.is_large_string(d.type):
+        blank = np.asarray(pc.equal(pc.utf8_trim_whitespace(d), "")
+                           .to_numpy(zero_copy_only=False), dtype=bool)
+    if not sort:  # basket keys: their labels are never read
+        if blank is not None and blank.any():
+            idx = np.where(blank[idx], -1, idx)
+        return idx, np.empty(len(d), dtype=object)
+    order = pc.sort_indices(d).to_numpy()
+    if blank is not None and blank.any():
+        order = order[~blank[order]]
+    new = np.full(len(d), -1, dtype=np.int64)
     new[order] = np.arange(len(order))
-    codes = new[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-    labels = np.asarray(enc.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
-    return codes, labels
+    labels = np.asarray(d.take(pa.array(order)).to_pylist(), dtype=object)
+    return new[idx], labels
 
 
 def to_arrow(pairs: Any) -> pa.Table:
@@ -154,20 +166,20 @@ def from_pairs(pairs: Any, basket: str | None = None, item: str | None = None,
     t = t.select(cols)
     n_in = t.num_rows
     t = t.drop_null()
-    for name in (basket, item):
-        if pa.types.is_string(t.schema.field(name).type) or pa.types.is_large_string(
-                t.schema.field(name).type):
-            t = t.filter(pc.not_equal(pc.utf8_trim_whitespace(t.column(name)), ""))
-    dropped = {"an empty basket, item or value": n_in - t.num_rows}
     if t.num_rows == 0:
         raise NoDataError("there are no (basket, item) rows to mine",
                           fix="check the table: every row needs a basket and an item")
-    b, _ = _codes(t.column(basket))
+    b, _ = _codes(t.column(basket), sort=False)
     i, labels = _codes(t.column(item))
+    ok = (b >= 0) & (i >= 0)
+    dropped = {"an empty basket, item or value": n_in - int(ok.sum())}
+    if not ok.any():
+        raise NoDataError("there are no (basket, item) rows to mine",
+                          fix="check the table: every row needs a basket and an item")
     v = None
     if value:
-        v = t.column(value).to_numpy().astype(np.float64)
-    return _csr(b, i, labels, v, dropped)
+        v = t.column(value).to_numpy().astype(np.float64)[ok]
+    return _csr(b[ok], i[ok], labels, v, dropped)
 
 
 def _csr(b: np.ndarray, i: np.ndarray, labels: np.ndarray, v: np.ndarray | None,
@@ -184,7 +196,9 @@ def _csr(b: np.ndarray, i: np.ndarray, labels: np.ndarray, v: np.ndarray | None,
     if dup:
         dropped = {**dropped, "an item repeated within its basket (counted once)": dup}
     rows, cols = key // n_items, key % n_items
-    _, rows = np.unique(rows, return_inverse=True)
+    # sorted, so a dense renumbering is a running count of the changes
+    if len(rows):
+        rows = np.cumsum(np.concatenate(([0], rows[1:] != rows[:-1])))
     indptr = np.concatenate(([0], np.cumsum(np.bincount(rows))))
     return BasketMatrix(labels=labels, indptr=indptr.astype(np.int64),
                         indices=cols.astype(np.int64), values=v, dropped=dropped)
@@ -196,9 +210,13 @@ def from_lines(t: pa.Table, value: bool = True) -> BasketMatrix:
     if t.num_rows == 0:
         raise NoDataError("the selection has no product lines",
                           fix="widen the dates or filters; baskets need order lines")
-    o, _ = _codes(t.column("order_id"))
-    s, src = _codes(t.column("source"))
+    o, _ = _codes(t.column("order_id"), sort=False)
+    s, src = _codes(t.column("source"), sort=False)
     b = o if len(src) == 1 else s * (int(o.max()) + 1) + o
     i, labels = _codes(t.column("item"))
     v = t.column("value").to_numpy().astype(np.float64) if value else None
-    return _csr(b, i, labels, v, {})
+    ok = (o >= 0) & (i >= 0)  # a blank order id or item is no basket item
+    if not ok.all():
+        b, i = b[ok], i[ok]
+        v = v[ok] if v is not None else None
+    return _csr(b, i, labels, v, {"a blank item": int((~ok).sum())})
