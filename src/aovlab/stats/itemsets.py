@@ -257,10 +257,14 @@ def frequent_itemsets(indptr: np.ndarray, indices: np.ndarray, n_codes: int,
     keep = r >= 0
     r, rowid = r[keep], rowid[keep]
     if len(r):
-        order = np.lexsort((r, rowid))  # rows in order, ranks ascending within each
+        # rows in order, ranks ascending within each: one sort of a packed key (the
+        # rows arrive in order already, so this only reorders within rows)
+        order = np.argsort(rowid * np.int64(len(by_support)) + r, kind="stable")
         r, rowid = r[order], rowid[order]
-        # baskets left empty drop out; renumber the rest densely
-        used, rowid = np.unique(rowid, return_inverse=True)
+        # baskets left empty drop out; renumber the rest densely (rowid is sorted)
+        change = np.concatenate(([True], rowid[1:] != rowid[:-1]))
+        used = rowid[change]
+        rowid = np.cumsum(change) - 1
         if max_len == 2:
             return _pairs(r, rowid, w[used], item_counts, by_support, rank, total,
                           min_count, max_itemsets)

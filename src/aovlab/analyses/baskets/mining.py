@@ -268,8 +268,10 @@ def _engine_pairs(eng, sel: Selection, item: str, min_support: float | int,
     keep = rf["confidence"] >= min_confidence
     if min_lift is not None:
         keep &= rf["lift"] >= min_lift
-    rf = rf[keep].sort_values(["lift", "confidence", "support"], ascending=False,
-                              kind="stable").reset_index(drop=True)
+    rf["_key"] = [f"{a}\x1f{c}" for a, c in zip(df["a"], df["c"], strict=True)]
+    rf = rf[keep].sort_values(["lift", "confidence", "support", "_key"],
+                              ascending=[False, False, False, True], kind="stable")
+    rf = rf.drop(columns="_key").reset_index(drop=True)
     if top is not None:
         rf = rf.head(top)
     its = pd.concat([
@@ -279,7 +281,9 @@ def _engine_pairs(eng, sel: Selection, item: str, min_support: float | int,
                                   zip(pairs["a"], pairs["b"], strict=True)], "size": 2,
                       "baskets": pairs["baskets"].astype("int64"),
                       "support": pairs["baskets"] / n})], ignore_index=True)
-    its = its.sort_values(["support", "size"], ascending=[False, True], kind="stable")
+    its["_key"] = its["itemset"].map(lambda t: "\x1f".join(map(str, t)))
+    its = its.sort_values(["support", "size", "_key"], ascending=[False, True, True],
+                          kind="stable").drop(columns="_key")
     notes.append(f"{n:,} baskets; item pairs counted in the engine (method engine: "
                  f"itemsets of one and two items), in {mc:,} or more baskets")
     return Result("baskets", {"rules": rf, "itemsets": its.reset_index(drop=True)},
