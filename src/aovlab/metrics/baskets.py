@@ -50,12 +50,15 @@ def basket_lines(engine, sel: Selection, item: str = "product", *, customer: boo
 
 
 def item_counts(engine, sel: Selection, item: str = "product"):
-    """Per item, the number of baskets holding it (``baskets``), with the number of
-    baskets in the selection beside it as a second expression."""
+    """Per item, the number of baskets holding it (``baskets``), and one row more with
+    ``item`` NULL: the number of baskets in the selection. One expression, so that the
+    engine builds the basket lines once for both."""
     b = basket_lines(engine, sel, item)
     per = b.group_by("item").aggregate(baskets=b.count())
-    total = b.select("source", "order_id").distinct().count()
-    return per, total
+    orders = b.select("source", "order_id").distinct()
+    total = orders.aggregate(baskets=orders.count()).mutate(
+        item=ibis.null().cast(per.item.type())).select("item", "baskets")
+    return per.union(total)
 
 
 def pair_counts(engine, sel: Selection, item: str = "product", *, min_count: int = 1):

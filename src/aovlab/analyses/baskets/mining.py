@@ -245,12 +245,13 @@ def _engine_pairs(eng, sel: Selection, item: str, min_support: float | int,
                   notes: list[str]) -> Result:
     from ...metrics.baskets import item_counts
 
-    per_expr, total_expr = item_counts(eng, sel, item)
-    n = int(eng.execute(total_expr.name("n").as_table())["n"].iloc[0])
+    counts = eng.execute(item_counts(eng, sel, item))
+    total = counts["item"].isna()
+    n = int(counts.loc[total, "baskets"].sum())
     if n == 0:
         raise no_lines(eng, item, "mining")
     mc = _threshold(min_support, n)
-    per = eng.execute(per_expr)
+    per = counts[~total]
     pairs = eng.execute(pair_counts(eng, sel, item, min_count=mc))
     per = per[per["baskets"] >= mc]
     cnt = pd.Series(per["baskets"].to_numpy(), index=per["item"])
