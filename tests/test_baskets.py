@@ -531,3 +531,16 @@ def test_replenishment_as_of_sees_nothing_later(uci):
     cut = aovlab.baskets.replenishment(uci, as_of="2011-06-30", end="2011-06-30")
     pd.testing.assert_frame_equal(r.tables["due"], cut.tables["due"])
     assert (r.tables["due"]["last"] <= pd.Timestamp("2011-06-30")).all()
+
+
+def test_mixed_currencies_are_refused():
+    from tests.fixtures import shop_lines
+
+    ws = aovlab.Workspace(":memory:")
+    aovlab.import_frame(ws, shop_lines(), kind="lines", currency="EUR")
+    aovlab.import_frame(ws, shop_lines().assign(order_id=lambda d: "u" + d.order_id),
+                        kind="lines", currency="USD", source="us")
+    for run in (aovlab.baskets, aovlab.bundles, aovlab.cross_sell, aovlab.movers):
+        with pytest.raises(aovlab.CurrencyMixError, match="mixes currencies"):
+            run(ws)
+    assert aovlab.baskets(ws, currency="EUR", min_support=5).meta["currency"] == "EUR"

@@ -102,7 +102,7 @@ def _filters(where: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _selection(*, definition: str, start: str | None = None, end: str | None = None,
+def selection_from(*, definition: str, start: str | None = None, end: str | None = None,
                currency: str | None = None, status: list[str] | None = None,
                where: list[str] | None = None, by: list[str] | str | None = None,
                period: str | None = None, engine: str = "duckdb") -> Selection:
@@ -112,7 +112,7 @@ def _selection(*, definition: str, start: str | None = None, end: str | None = N
                         engine=engine)
 
 
-def _read(path: Path, question: Callable[[Any], T]) -> T:
+def read_workspace(path: Path, question: Callable[[Any], T]) -> T:
     """``question(ws)`` on the workspace at ``path``, opened read-only and closed after."""
     ws = _open(path)
     try:
@@ -289,9 +289,9 @@ def kpis(
     if vs is not None and not (last or period):
         raise AovlabError("--vs picks a change between periods: it needs --last or --period",
                           fix="add --last month (or --period month)")
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, by=by, period=period, engine=engine)
-    result = _read(workspace, lambda ws: run(ws, sel, trim=trim, last=last))
+    result = read_workspace(workspace, lambda ws: run(ws, sel, trim=trim, last=last))
     wanted = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if wanted is None and vs is not None and fmt == "table":
         tag = "pop" if vs == "previous" else "yoy"
@@ -326,9 +326,9 @@ def histogram(
     """Order-value histogram with outliers flagged and their share of revenue."""
     from ..analyses import histogram as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
-    h = _read(workspace, lambda ws: run(ws, sel, bins=bins, fence_k=fence))
+    h = read_workspace(workspace, lambda ws: run(ws, sel, bins=bins, fence_k=fence))
     title, caption = histogram_title(h)
     write(histogram_bars(h) if fmt == "table" else h.table, fmt, output, title=title,
           caption=caption,
@@ -360,9 +360,9 @@ def explain(
     """Why AOV changed: mix vs rate, units × price, traffic × conversion × AOV."""
     from ..analyses import explain as run
 
-    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+    sel = selection_from(definition=definition, currency=currency, status=status, where=where,
                      by=by, engine=engine)
-    x = _read(workspace, lambda ws: run(ws, base, compare, sel, last=last, vs=vs))
+    x = read_workspace(workspace, lambda ws: run(ws, base, compare, sel, last=last, vs=vs))
     if fmt == "json":  # the whole explanation: headline, periods, segments, identities
         write_text(x.to_json(), output, protect=[workspace], force=force)
     elif fmt != "table":  # a table format: the segment rows
@@ -409,11 +409,11 @@ def clv(
     """Customer lifetime value: P(alive), expected purchases and spend, discounted CLV."""
     from ..analyses import clv as run
 
-    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+    sel = selection_from(definition=definition, currency=currency, status=status, where=where,
                      engine=engine)
     with err.status("fitting the customer models ...") if err.is_terminal else \
             contextlib.nullcontext():
-        r = _read(workspace, lambda ws: run(
+        r = read_workspace(workspace, lambda ws: run(
             ws, sel, cutoff=cutoff, horizon=horizon, discount_rate=discount_rate,
             margin=margin, model=model, compare=compare, lifespan_years=lifespan, unit=unit))
     if fmt == "json":  # everything: customers, parameters, historical, comparison, meta
@@ -457,11 +457,11 @@ def holdout(
     if table not in ("by_frequency", "weekly"):
         raise AovlabError(f"--table {table!r} is not one of the hold-out's tables",
                           fix="use by_frequency or weekly")
-    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+    sel = selection_from(definition=definition, currency=currency, status=status, where=where,
                      engine=engine)
     with err.status("fitting and checking the model ...") if err.is_terminal else \
             contextlib.nullcontext():
-        r = _read(workspace, lambda ws: run(ws, sel, calibration_end=calibration_end,
+        r = read_workspace(workspace, lambda ws: run(ws, sel, calibration_end=calibration_end,
                                             end=end, model=model, unit=unit))
     if fmt == "json":
         write_text(r.to_json(), output, protect=[workspace], force=force)
@@ -508,11 +508,11 @@ def segments(
                           fix="use segments, tiers or customers")
     if export is not None:
         check_output(export, protect=[workspace], force=force)
-    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+    sel = selection_from(definition=definition, currency=currency, status=status, where=where,
                      engine=engine)
     with err.status("scoring the customers ...") if err.is_terminal else \
             contextlib.nullcontext():
-        r = _read(workspace, lambda ws: run(ws, sel, cutoff=cutoff, horizon=horizon,
+        r = read_workspace(workspace, lambda ws: run(ws, sel, cutoff=cutoff, horizon=horizon,
                                             margin=margin))
     if fmt == "json":
         write_text(r.to_json(), output, protect=[workspace], force=force)
@@ -558,9 +558,9 @@ def cohorts(
     if table not in ("cohorts", "triangle", "aov"):
         raise AovlabError(f"--table {table!r} is not one of the cohorts' tables",
                           fix="use cohorts, triangle or aov")
-    sel = _selection(definition=definition, currency=currency, status=status, where=where,
+    sel = selection_from(definition=definition, currency=currency, status=status, where=where,
                      engine=engine)
-    r = _read(workspace, lambda ws: run(ws, sel, by=by, months=months, cutoff=cutoff))
+    r = read_workspace(workspace, lambda ws: run(ws, sel, by=by, months=months, cutoff=cutoff))
     if fmt == "json":
         write_text(r.to_json(), output, protect=[workspace], force=force)
     elif fmt != "table":
@@ -602,11 +602,11 @@ def report(
     """An offline HTML report: KPI cards, trend, histogram, why AOV moved, breakdowns, funnel."""
     from ..report.html import report as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     with err.status("building the report ...") if err.is_terminal else \
             contextlib.nullcontext():
-        html = _read(workspace, lambda ws: run(ws, sel, output=output, force=force,
+        html = read_workspace(workspace, lambda ws: run(ws, sel, output=output, force=force,
                                                title=title, locale=locale, last=last,
                                                vs=vs, charts_dir=charts))
     err.print(Text(f"wrote {output} ({len(html.encode()) / 1e6:.1f} MB, works offline)"
@@ -648,7 +648,7 @@ def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
     """What the workspace holds: rows per table, date range, currencies, imports."""
     from ..storage import workspace_status
 
-    info = _read(workspace, workspace_status)
+    info = read_workspace(workspace, workspace_status)
     console.print(rich_table(info["tables"], title=f"Workspace {workspace}"))
     console.print(rich_table(info["orders"], title="Orders by status and currency"))
     console.print(rich_table(info["imports"], title="Imports"))

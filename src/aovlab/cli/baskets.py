@@ -31,11 +31,11 @@ from . import (
     Status_,
     Where_,
     Workspace_,
-    _read,
-    _selection,
     app,
     console,
     err,
+    read_workspace,
+    selection_from,
 )
 
 Item_ = Annotated[str, typer.Option(help="What an item is: product, category or name.")]
@@ -81,7 +81,7 @@ def _emit(r, table: str | None, fmt: str, output: Path | None, workspace: Path,
 
 def _run(workspace: Path, what: str, call: Callable):
     with err.status(f"{what} ...") if err.is_terminal else contextlib.nullcontext():
-        return _read(workspace, call)
+        return read_workspace(workspace, call)
 
 
 Table_ = Annotated[str | None, typer.Option(
@@ -112,7 +112,7 @@ def baskets(
     """Frequent itemsets and association rules of the orders' products, ranked by money."""
     from ..analyses.baskets import baskets as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     r = _run(workspace, "mining the baskets", lambda ws: run(
         ws, sel, min_support=_support(min_support), min_confidence=min_confidence,
@@ -146,7 +146,7 @@ def bundles(
     expected effect on AOV and gross profit."""
     from ..analyses.baskets import bundles as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     r = _run(workspace, "pricing the bundles", lambda ws: run(
         ws, sel, min_support=_support(min_support), max_size=max_size, discount=discount,
@@ -177,7 +177,7 @@ def cross_sell(
     evaluation against the best sellers; -f csv/json exports the lists."""
     from ..analyses.baskets import cross_sell as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     r = _run(workspace, "building the lists", lambda ws: run(
         ws, sel, k=k, min_together=min_together, addon_share=addon_share,
@@ -204,7 +204,7 @@ def movers(
     an interval."""
     from ..analyses.baskets import movers as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     r = _run(workspace, "comparing orders", lambda ws: run(ws, sel, by=by,
                                                             min_orders=min_orders,
@@ -232,7 +232,7 @@ def replenish(
     customers buy next."""
     from ..analyses.baskets import replenishment as run
 
-    sel = _selection(definition=definition, start=start, end=end, currency=currency,
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
                      status=status, where=where, engine=engine)
     r = _run(workspace, "reading repurchases", lambda ws: run(
         ws, sel, min_buyers=min_buyers, as_of=as_of, item=item))

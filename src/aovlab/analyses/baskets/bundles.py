@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import CurrencyMixError, DefinitionError
-from ...metrics.baskets import ITEM_COLUMNS, basket_lines
+from ...errors import DefinitionError
 from ...query import Selection, SelectionOptions
 from ...stats.bundles import bundle_effect, bundle_price
 from ..result import Result
-from .labels import item_names, no_lines
+from .labels import check_item, item_names, selected_lines
 from .matrix import from_lines
 from .mining import mine_matrix
 
@@ -67,9 +66,7 @@ def bundles(source: Any, selection: Selection | None = None, /, *,
     Ranked by expected gross profit (revenue without costs); the ``top`` best kept."""
     from ...engines import connect
 
-    if item not in ITEM_COLUMNS:
-        raise DefinitionError(f"item {item!r} is not offered",
-                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+    check_item(item)
     if not (isinstance(max_size, int) and max_size >= 2):
         raise DefinitionError(f"max_size {max_size!r}: a bundle has two items or more",
                               fix="pass e.g. max_size=3")
@@ -79,13 +76,8 @@ def bundles(source: Any, selection: Selection | None = None, /, *,
     _share("take_rate", take_rate)
     sel = Selection.of(selection, **options).with_(by=(), period=None)
     eng = connect(source, sel.engine)
-    lines = eng.execute_arrow(basket_lines(eng, sel, item))
-    if lines.num_rows == 0:
-        raise no_lines(eng, item, "bundles")
-    currencies = set(lines.column("currency").unique().to_pylist())
-    if len(currencies) > 1:
-        raise CurrencyMixError("the selection mixes currencies; bundle prices across them "
-                               "are meaningless", fix="choose one with --currency")
+    lines, currency = selected_lines(
+        eng, sel, item, "bundles", "bundle prices across them are meaningless")
     m = from_lines(lines)
     sets = mine_matrix(m, min_support, max_len=max_size)
     prices = item_prices(lines).reindex(m.labels)
@@ -157,7 +149,7 @@ def bundles(source: Any, selection: Selection | None = None, /, *,
         notes.append(f"items without a cost are costed at {1 - margin:.0%} of their price "
                      f"(margin {margin:.0%})")
     return Result("bundles", {"bundles": t}, notes=notes, meta={
-        "definition": sel.definition.name, "item": item, "currency": next(iter(currencies)),
+        "definition": sel.definition.name, "item": item, "currency": currency,
         "orders": n_orders, "min_count": sets.min_count, "take_rate": take_rate,
         "discount": discount, "margin_floor": margin_floor, "margin": margin,
         "ranked_by": key, "engine": getattr(eng, "name", sel.engine_name),

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import CurrencyMixError, DefinitionError
-from ...metrics.baskets import ITEM_COLUMNS, basket_lines, product_categories
+from ...errors import DefinitionError
+from ...metrics.baskets import product_categories
 from ...query import Selection, SelectionOptions
 from ...stats import itemsets as mine
 from ..result import Result
 from .bundles import item_prices
-from .labels import item_names, no_lines
+from .labels import check_item, item_names, selected_lines
 from .matrix import BasketMatrix, from_lines
 
 
@@ -154,9 +154,7 @@ def cross_sell(source: Any, selection: Selection | None = None, /, *,
     ``upsell``, ``add_ons``, ``evaluation``."""
     from ...engines import connect
 
-    if item not in ITEM_COLUMNS:
-        raise DefinitionError(f"item {item!r} is not offered",
-                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+    check_item(item)
     for name, v in (("k", k), ("min_together", min_together)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise DefinitionError(f"{name} {v!r} is not a whole number ≥ 1",
@@ -166,13 +164,8 @@ def cross_sell(source: Any, selection: Selection | None = None, /, *,
                               fix="pass e.g. min_step=0.1, max_step=1.0 (10% to 100% more)")
     sel = Selection.of(selection, **options).with_(by=(), period=None)
     eng = connect(source, sel.engine)
-    lines = eng.execute_arrow(basket_lines(eng, sel, item, customer=True))
-    if lines.num_rows == 0:
-        raise no_lines(eng, item, "cross-sell")
-    currencies = set(lines.column("currency").unique().to_pylist())
-    if len(currencies) > 1:
-        raise CurrencyMixError("the selection mixes currencies; prices across them are "
-                               "meaningless", fix="choose one with --currency")
+    lines, currency = selected_lines(
+        eng, sel, item, "cross-sell", "prices across them are meaningless", customer=True)
     m = from_lines(lines)
     prices = item_prices(lines)
     lists = fbt_pairs(m, min_together, k, min_lift)
@@ -216,7 +209,7 @@ def cross_sell(source: Any, selection: Selection | None = None, /, *,
                      "or more")
     return Result("cross_sell", {"cross_sell": cs, "upsell": upsell, "add_ons": addons,
                                  "evaluation": ev}, notes=notes, meta={
-        "definition": sel.definition.name, "item": item, "currency": next(iter(currencies)),
+        "definition": sel.definition.name, "item": item, "currency": currency,
         "orders": m.n_baskets, "k": k, "min_together": min_together, "aov": aov,
         "engine": getattr(eng, "name", sel.engine_name), "selection": sel.describe()})
 

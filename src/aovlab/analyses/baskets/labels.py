@@ -1,4 +1,6 @@
-"""Readable names beside product ids."""
+"""What the basket analyses share: the item check, the selection's basket lines
+(checked: not empty, one currency), readable names beside product ids, and why there are
+no baskets."""
 
 from __future__ import annotations
 
@@ -45,3 +47,33 @@ def no_lines(engine, item: str, what: str):
                            "import lines with a product id, category or name")
     return NoDataError(f"the selection has no product lines for {what}",
                        fix="widen the dates, statuses or filters")
+
+
+def check_item(item: str) -> None:
+    from ...errors import DefinitionError
+    from ...metrics.baskets import ITEM_COLUMNS
+
+    if item not in ITEM_COLUMNS:
+        raise DefinitionError(f"item {item!r} is not offered",
+                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+
+
+def selected_lines(engine, sel, item: str, what: str, mixed: str, *,
+                   customer: bool = False, extra: tuple[str, ...] = (),
+                   arrow: bool = True):
+    """The selection's basket lines (an Arrow table, or pandas with ``arrow=False``) and
+    their one currency; a clear error when there are none (:func:`no_lines`, naming
+    ``what``) or when they mix currencies (``mixed`` says what would be meaningless)."""
+    from ...errors import CurrencyMixError
+    from ...metrics.baskets import basket_lines
+
+    expr = basket_lines(engine, sel, item, customer=customer, extra=extra)
+    lines = engine.execute_arrow(expr) if arrow else engine.execute(expr)
+    if len(lines) == 0:
+        raise no_lines(engine, item, what)
+    currencies = set(lines.column("currency").unique().to_pylist() if arrow
+                      else lines["currency"].dropna().unique().tolist())
+    if len(currencies) > 1:
+        raise CurrencyMixError(f"the selection mixes currencies; {mixed}",
+                               fix="choose one with --currency")
+    return lines, next(iter(currencies), None)

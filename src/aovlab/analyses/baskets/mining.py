@@ -15,12 +15,12 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from ...errors import CurrencyMixError, DefinitionError
-from ...metrics.baskets import ITEM_COLUMNS, basket_lines, pair_counts
+from ...errors import DefinitionError
+from ...metrics.baskets import pair_counts
 from ...query import Selection, SelectionOptions
 from ...stats import itemsets as mine
 from ..result import Result
-from .labels import PLURAL, item_names, no_lines
+from .labels import PLURAL, check_item, item_names, no_lines, selected_lines
 from .matrix import BasketMatrix, from_lines, from_pairs
 
 #: Mining stops past this many itemsets or rules: a support too low for the data would
@@ -170,9 +170,7 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
     revenue)."""
     from ...engines import connect
 
-    if item not in ITEM_COLUMNS:
-        raise DefinitionError(f"item {item!r} is not offered",
-                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+    check_item(item)
     if method not in ("memory", "engine"):
         raise DefinitionError(f"method {method!r} is not offered", fix="use memory or engine")
     _check_len("max_size", max_size)
@@ -187,13 +185,8 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
             notes.append(f"method engine mines pairs: max_size {max_size} is read as 2")
         return _engine_pairs(eng, sel, item, min_support, min_confidence, min_lift, top,
                              notes)
-    lines = eng.execute_arrow(basket_lines(eng, sel, item))
-    if lines.num_rows == 0:
-        raise no_lines(eng, item, "mining")
-    currencies = set(lines.column("currency").unique().to_pylist())
-    if len(currencies) > 1:
-        raise CurrencyMixError("the selection mixes currencies; basket revenue across them "
-                               "is meaningless", fix="choose one with --currency")
+    lines, currency = selected_lines(
+        eng, sel, item, "mining", "basket revenue across them is meaningless")
     m = from_lines(lines)
     sets = mine_matrix(m, min_support, max_len=max_size)
     rules = _rules(sets, min_confidence, min_lift, max_consequent, MAX_RULES)
@@ -224,7 +217,7 @@ def baskets(source: Any, selection: Selection | None = None, /, *,
     notes += m.notes()
     return Result("baskets", {"rules": rf, "itemsets": its, "items": items}, notes=notes,
                   meta={"definition": sel.definition.name, "item": item,
-                        "currency": next(iter(currencies)), "baskets": m.n_baskets,
+                        "currency": currency, "baskets": m.n_baskets,
                         "items": m.n_items, "min_support": min_support,
                         "min_count": sets.min_count, "min_confidence": min_confidence,
                         "method": method, "engine": getattr(eng, "name", sel.engine_name),

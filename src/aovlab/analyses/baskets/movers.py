@@ -17,12 +17,11 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from ...errors import CurrencyMixError, DefinitionError
-from ...metrics.baskets import ITEM_COLUMNS, basket_lines
+from ...errors import DefinitionError
 from ...query import ORDER_DIMENSIONS, Selection, SelectionOptions
 from ...stats import RatioMoments, difference_ci
 from ..result import Result
-from .labels import item_names, no_lines
+from .labels import check_item, item_names, selected_lines
 
 
 def movers(source: Any, selection: Selection | None = None, /, *, item: str = "product",
@@ -36,9 +35,7 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
     moves)."""
     from ...engines import connect
 
-    if item not in ITEM_COLUMNS:
-        raise DefinitionError(f"item {item!r} is not offered",
-                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+    check_item(item)
     if not (isinstance(min_orders, int) and min_orders >= 1):
         raise DefinitionError(f"min_orders {min_orders!r} is not a whole number ≥ 1",
                               fix="pass e.g. 30")
@@ -49,13 +46,9 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
                               fix=f"use one of {', '.join(by_ok)}")
     sel = Selection.of(selection, **options).with_(by=(), period=None)
     eng = connect(source, sel.engine)
-    expr = basket_lines(eng, sel, item, customer=True, extra=(by,) if by else ())
-    lines = eng.execute(expr)
-    if lines.empty:
-        raise no_lines(eng, item, "movers")
-    if lines["currency"].nunique() > 1:
-        raise CurrencyMixError("the selection mixes currencies; AOV across them is "
-                               "meaningless", fix="choose one with --currency")
+    lines, currency = selected_lines(eng, sel, item, "movers", "AOV across them is meaningless",
+                                     customer=True,
+                                     extra=(by,) if by else (), arrow=False)
     groups = [(None, lines)] if by is None else list(lines.groupby(by, sort=True))
     parts = []
     for key, g in groups:
@@ -74,7 +67,7 @@ def movers(source: Any, selection: Selection | None = None, /, *, item: str = "p
              "a customer on both sides makes them err wide"]
     return Result("movers", {"movers": table}, notes=notes, meta={
         "definition": sel.definition.name, "item": item, "by": by,
-        "currency": lines["currency"].iloc[0],
+        "currency": currency,
         "orders": int(lines[["source", "order_id"]].drop_duplicates().shape[0]),
         "engine": getattr(eng, "name", sel.engine_name), "selection": sel.describe()})
 

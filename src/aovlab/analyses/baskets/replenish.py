@@ -22,10 +22,10 @@ import pandas as pd
 
 from ...errors import DefinitionError, NoDataError
 from ...metrics import data_range
-from ...metrics.baskets import ITEM_COLUMNS, next_purchases, repurchase_gaps
+from ...metrics.baskets import next_purchases, repurchase_gaps
 from ...query import Selection, SelectionOptions, parse_date
 from ..result import Result
-from .labels import item_names
+from .labels import check_item, item_names
 
 
 def replenishment(source: Any, selection: Selection | None = None, /, *,
@@ -38,9 +38,7 @@ def replenishment(source: Any, selection: Selection | None = None, /, *,
     ``next_product``."""
     from ...engines import connect
 
-    if item not in ITEM_COLUMNS:
-        raise DefinitionError(f"item {item!r} is not offered",
-                              fix=f"use one of {', '.join(ITEM_COLUMNS)}")
+    check_item(item)
     if isinstance(min_buyers, bool) or not isinstance(min_buyers, int) or min_buyers < 1:
         raise DefinitionError(f"min_buyers {min_buyers!r} is not a whole number ≥ 1",
                               fix="pass e.g. 5")
