@@ -14,10 +14,12 @@ from .aggregates import (
     traffic_stats,
     trimmed_stats,
     unit_stats,
+    value_bins,
 )
 from .customers import rfm_summary
 from .facts import TRUNCATE, data_range, main_category, order_facts, order_value, period_start
 
 __all__ = ["PREDICATES", "TRUNCATE", "aggregates", "data_range", "histogram_stats", "kpi_stats",
            "main_category", "order_facts", "order_stats", "order_value", "period_start",
-           "rfm_summary", "rows", "traffic_stats", "trimmed_stats", "unit_stats"]
+           "rfm_summary", "rows", "traffic_stats", "trimmed_stats", "unit_stats",
+           "value_bins"]

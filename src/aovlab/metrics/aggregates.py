@@ -146,6 +146,16 @@ def histogram_stats(f, lo: float, width: float, bins: int, fence: float):
     return t.group_by(["bin", "outlier"]).aggregate(orders=t.count(), revenue=t.value.sum())
 
 
+def value_bins(f, lo: float, width: float, bins: int):
+    """Orders and value per equal-width bin over [lo, lo + bins × width): the binned
+    order-value distribution the bunching estimator reads (orders outside the range are
+    left out, unlike :func:`histogram_stats`, so no bin is inflated by a clamp)."""
+    hi = lo + bins * width
+    t = f.filter((f.value >= lo) & (f.value < hi))
+    t = t.mutate(bin=ibis.least(((t.value - lo) / width).floor().cast("int64"), bins - 1))
+    return t.group_by("bin").aggregate(orders=t.count(), revenue=t.value.sum())
+
+
 def rows(df) -> list[Mapping[str, object]]:
     """An engine's result frame as plain row mappings (what the statistics read)."""
     return df.to_dict("records")

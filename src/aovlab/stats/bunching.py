@@ -94,13 +94,9 @@ def _fit(counts: np.ndarray, centres: np.ndarray, width: float, threshold: float
     return cf, excess, missing, share, padding
 
 
-def bunching(values: np.ndarray, threshold: float, *, width: float, below: float,
-             above: float, span: float | None = None, degree: int = 5, boots: int = 200,
-             level: float = 0.95, seed: int = 0) -> Bunching:
-    """Bunching of order ``values`` at ``threshold``: bins of ``width`` over
-    [T − span, T + span) (default: four windows each side), the window
-    [T − below, T + above) excluded from the polynomial of ``degree``; ``boots`` seeded
-    bootstrap resamples of the orders give the intervals."""
+def _grid(threshold: float, width: float, below: float, above: float, span: float | None,
+          degree: int, boots: int) -> np.ndarray:
+    """The bin edges over [T − span, T + span), after checking the settings."""
     if not (width > 0 and below > 0 and above > 0):
         raise ValueError("width, below and above must be positive")
     if degree < 0 or boots < 0:
@@ -108,25 +104,58 @@ def bunching(values: np.ndarray, threshold: float, *, width: float, below: float
     span = span if span is not None else 4 * max(below, above)
     if span <= max(below, above):
         raise ValueError("span must reach beyond the excluded window")
+    n_bins = int(round(2 * span / width))
+    return threshold - span + width * np.arange(n_bins + 1)
+
+
+def bunching(values: np.ndarray, threshold: float, *, width: float, below: float,
+             above: float, span: float | None = None, degree: int = 5, boots: int = 200,
+             level: float = 0.95, seed: int = 0) -> Bunching:
+    """Bunching of order ``values`` at ``threshold``: bins of ``width`` over
+    [T − span, T + span) (default: four windows each side), the window
+    [T − below, T + above) excluded from the polynomial of ``degree``; ``boots`` seeded
+    bootstrap resamples of the orders give the intervals."""
+    edges = _grid(threshold, width, below, above, span, degree, boots)
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
-    n_bins = int(round(2 * span / width))
-    edges = threshold - span + width * np.arange(n_bins + 1)
+    counts = np.histogram(values, bins=edges)[0]
+    return bunching_counts(edges, counts, threshold, below=below, above=above,
+                           degree=degree, boots=boots, level=level, seed=seed)
+
+
+def bunching_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
+                    below: float, above: float, degree: int = 5, boots: int = 200,
+                    level: float = 0.95, seed: int = 0) -> Bunching:
+    """:func:`bunching` from binned counts (``len(edges) == len(counts) + 1``, equal
+    widths): what an engine's histogram query returns, so the orders never leave it.
+    The bootstrap resamples the orders as a multinomial over the bins, which is exactly
+    resampling the orders inside the span given their number there."""
+    edges = np.asarray(edges, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    if edges.ndim != 1 or len(edges) != len(counts) + 1 or len(counts) < 2:
+        raise ValueError("edges must be one longer than counts, with at least two bins")
+    widths = np.diff(edges)
+    if not np.allclose(widths, widths[0], rtol=1e-9, atol=0):
+        raise ValueError("bins must have equal widths")
+    if (counts < 0).any() or not np.isfinite(counts).all():
+        raise ValueError("counts must be finite and not negative")
+    if not (below > 0 and above > 0):
+        raise ValueError("width, below and above must be positive")
+    if degree < 0 or boots < 0:
+        raise ValueError("degree and boots must not be negative")
+    width = float(widths[0])
     centres = (edges[:-1] + edges[1:]) / 2
     outside = int(((centres < threshold - below) | (centres >= threshold + above)).sum())
     if outside <= degree + 1:
         raise ValueError(f"{outside} bins outside the window cannot fit a degree-{degree} "
                          "polynomial: widen the span or narrow the bins")
-    counts = np.histogram(values, bins=edges)[0].astype(np.float64)
     cf, excess, missing, share, padding = _fit(counts, centres, width, threshold, below,
                                                above, degree)
     rng = np.random.default_rng(seed)
-    inside = values[(values >= edges[0]) & (values < edges[-1])]
+    total = int(round(counts.sum()))
     shares, pads = [], []
     for _ in range(boots):
-        # resampling the orders inside the span is resampling the whole store's orders
-        # conditional on their number there (a multinomial over the bins)
-        c = rng.multinomial(len(inside), counts / max(counts.sum(), 1)).astype(np.float64)
+        c = rng.multinomial(total, counts / max(counts.sum(), 1)).astype(np.float64)
         _, _, _, s, p = _fit(c, centres, width, threshold, below, above, degree)
         shares.append(s)
         pads.append(p)
