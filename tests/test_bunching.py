@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from aovlab.stats.bunching import bunching, bunching_counts
+from aovlab.stats.threshold_store import ThresholdStore
 
 T = 50.0
 
@@ -13,12 +14,19 @@ T = 50.0
 def _store(seed: int, share: float, n: int = 50_000) -> tuple[np.ndarray, float]:
     """Lognormal order values (median 40); ``share`` of the orders that would have landed
     in [T − 15, T) are padded to T + U(0, 5). Returns the values and the true share."""
-    rng = np.random.default_rng(seed)
-    v = rng.lognormal(np.log(40), 0.5, n)
-    near = (v >= T - 15) & (v < T)
-    pad = near & (rng.random(n) < share)
-    v = np.where(pad, T + rng.uniform(0, 5, n), v)
-    return v, pad.sum() / near.sum()
+    return ThresholdStore(T, share, reach=15, overshoot=5).sample(n, seed)
+
+
+def test_store_pads_as_told():
+    v, truth = ThresholdStore(T, 0.3, reach=15, overshoot=5).sample(200_000, 2)
+    assert truth == pytest.approx(0.3, abs=0.01)
+    # padded orders land in [T, T + 5): that window gains what [T − 15, T) lost
+    base, _ = ThresholdStore(T, 0.0, reach=15, overshoot=5).sample(200_000, 2)
+    lost = ((base >= T - 15) & (base < T)).sum() - ((v >= T - 15) & (v < T)).sum()
+    gained = ((v >= T) & (v < T + 5)).sum() - ((base >= T) & (base < T + 5)).sum()
+    assert lost == gained > 0
+    with pytest.raises(ValueError, match="share"):
+        ThresholdStore(share=1.5)
 
 
 def _fit(v: np.ndarray, seed: int, boots: int = 200):
