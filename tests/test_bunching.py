@@ -130,3 +130,62 @@ def test_engine_bins_feed_the_estimator(engine_name):
     assert a.excess == pytest.approx(b.excess, rel=1e-12)
     assert a.padded_share_ci == b.padded_share_ci
     assert a.excess > 0
+
+
+def test_detects_a_threshold_and_invents_none():
+    """50 seeded stores with a threshold at 50: found there every time; 50 without: none
+    found in at least 95% (the test's level)."""
+    from aovlab.stats.bunching import detect
+
+    found = none = 0
+    for s in range(50):
+        v, _ = _store(s, 0.2)
+        hit, tests = detect(v)
+        found += hit is not None and hit.threshold == T
+        assert len(tests) > 5
+        v, _ = _store(s, 0.0)
+        none += detect(v)[0] is None
+    assert found == 50
+    assert none >= 48
+
+
+def test_detects_the_300_pound_threshold_in_uci_online_retail():
+    """UCI Online Retail: 827 orders in £300–310 against ~280 in the bins around, and the
+    shipping charged drops there — the data's free-delivery threshold; the test finds it
+    among the round numbers between P10 and P90 of net order value."""
+    from aovlab import Workspace, import_files
+    from aovlab.importers import bundled_online_retail
+    from aovlab.stats.bunching import detect
+
+    ws = Workspace(":memory:")
+    import_files(ws, bundled_online_retail(), "online_retail")
+    v = ws.con.execute("SELECT gross_sales - discounts FROM orders WHERE status = 'placed'"
+                       ).fetchnumpy()
+    v = next(iter(v.values()))
+    hit, tests = detect(v)
+    assert hit is not None and hit.threshold == 300
+    assert hit.z_above > 10 and hit.z_below > 5
+    b = bunching(v, 300, width=5, below=90, above=30, span=240, degree=5, boots=100)
+    assert 600 < b.excess < 900
+    assert 0.18 < b.padded_share < 0.30
+
+
+@pytest.mark.parametrize("name", ["shopify", "olist"])
+def test_no_threshold_is_invented_on_real_stores_without_one(name):
+    """The Shopify AU export and Olist show no jump beyond noise: none is reported."""
+    from tests.conftest import shared_file
+
+    from aovlab import Workspace, import_files
+    from aovlab.stats.bunching import detect
+
+    ws = Workspace(":memory:")
+    if name == "shopify":
+        import_files(ws, shared_file("shopify", "au_store_orders_export.csv"), "shopify",
+                     currency="AUD")
+    else:
+        import_files(ws, shared_file("olist"), "olist")
+    v = next(iter(ws.con.execute("SELECT gross_sales - discounts FROM orders WHERE status "
+                                 "= 'placed'").fetchnumpy().values()))
+    hit, tests = detect(v)
+    assert len(tests) >= 10
+    assert hit is None

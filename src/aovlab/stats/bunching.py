@@ -168,3 +168,84 @@ def bunching_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
                     padded_share_ci=(float(sci[0]), float(sci[1])), mean_padding=padding,
                     mean_padding_ci=(float(pci[0]), float(pci[1])), level=level,
                     boots=boots)
+
+
+@dataclass(frozen=True)
+class Jump:
+    """The density jump test at one candidate threshold: z of the excess just above and
+    of the deficit just below, against a smooth fit outside the window."""
+
+    threshold: float
+    z_above: float
+    z_below: float
+
+    @property
+    def z(self) -> float:
+        """The weaker of the two: a threshold moves orders from below to above, so it
+        needs both (a price point's spike gives an excess without a deficit)."""
+        return min(self.z_above, self.z_below)
+
+
+def jump(values: np.ndarray, threshold: float, *, below: float = 0.3, above: float = 0.1,
+         width: float = 0.01, degree: int = 5) -> Jump:
+    """The jump test at ``threshold``, the window and bins as shares of it.
+
+    An ordinary least-squares polynomial (no integration constraint: under the null of no
+    threshold there is nothing to conserve) is fitted to the bins outside
+    [T − below·T, T + above·T) over four windows each side; the excess Σ(c − ĉ) above and
+    the deficit Σ(ĉ − c) below are each divided by their standard error, Poisson noise of
+    the counts plus the fit's own variance, gᵀVg with V the sandwich covariance of the
+    coefficients under Poisson counts (White 1980)."""
+    t = float(threshold)
+    w, lo_w, up_w = t * width, t * below, t * above
+    span = 4 * max(lo_w, up_w)
+    edges = t - span + w * np.arange(int(round(2 * span / w)) + 1)
+    c = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)[0].astype(np.float64)
+    x = (edges[:-1] + edges[1:]) / 2
+    lower = (x >= t - lo_w) & (x < t)
+    upper = (x >= t) & (x < t + up_w)
+    out = ~(lower | upper)
+    X = _design(x, degree)
+    A = X[out]
+    bread = np.linalg.pinv(A.T @ A)
+    beta = bread @ A.T @ c[out]
+    cf = X @ beta
+    V = bread @ (A.T * np.maximum(cf[out], 1.0)) @ A @ bread
+
+    def z(mask: np.ndarray, sign: float) -> float:
+        g = X[mask].sum(axis=0)
+        se = np.sqrt(max(float(cf[mask].sum()), 1.0) + float(g @ V @ g))
+        return float(sign * (c[mask] - cf[mask]).sum() / se)
+
+    return Jump(t, z(upper, 1.0), z(lower, -1.0))
+
+
+def round_candidates(values: np.ndarray, *, low: float = 0.1, high: float = 0.9
+                     ) -> np.ndarray:
+    """Round numbers between the ``low`` and ``high`` quantiles of the order values, in
+    steps of half a power of ten below the median (5s for a median of 40, 50s for 400):
+    where stores put thresholds."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if len(v) == 0:
+        return np.array([])
+    p_lo, med, p_hi = np.quantile(v, [low, 0.5, high])
+    step = 10 ** np.floor(np.log10(med)) / 2
+    return np.arange(np.ceil(p_lo / step) * step, p_hi, step)
+
+
+def detect(values: np.ndarray, candidates: np.ndarray | None = None, *,
+           alpha: float = 0.05, **settings: float) -> tuple[Jump | None, list[Jump]]:
+    """The candidate threshold with the strongest jump, when it is beyond noise: its
+    weaker z above the one-sided Bonferroni critical value for ``alpha`` over all
+    candidates (so a store with no threshold gets none at rate ≤ ``alpha``). Returns the
+    detected jump (or None) and every candidate's test."""
+    from scipy.special import ndtri
+
+    cands = round_candidates(values) if candidates is None else np.asarray(candidates)
+    tests = [jump(values, t, **settings) for t in cands if t > 0]
+    if not tests:
+        return None, []
+    crit = float(-ndtri(alpha / len(tests)))
+    best = max(tests, key=lambda j: j.z)
+    return (best if best.z > crit else None), tests
