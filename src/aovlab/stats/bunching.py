@@ -49,6 +49,14 @@ class Bunching:
     mean_padding_ci: tuple[float, float]
     level: float
     boots: int
+    below: float = 0.0
+    above: float = 0.0
+
+    @property
+    def window(self) -> np.ndarray:
+        """Which bins are in the excluded window [T − below, T + above)."""
+        x = (self.edges[:-1] + self.edges[1:]) / 2
+        return (x >= self.threshold - self.below) & (x < self.threshold + self.above)
 
 
 def _design(centres: np.ndarray, degree: int) -> np.ndarray:
@@ -167,7 +175,7 @@ def bunching_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
                     excess=excess, missing=missing, padded_share=share,
                     padded_share_ci=(float(sci[0]), float(sci[1])), mean_padding=padding,
                     mean_padding_ci=(float(pci[0]), float(pci[1])), level=level,
-                    boots=boots)
+                    boots=boots, below=below, above=above)
 
 
 @dataclass(frozen=True)

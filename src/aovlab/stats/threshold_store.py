@@ -43,3 +43,17 @@ class ThresholdStore:
         pad = near & (rng.random(n) < self.share)
         v = np.where(pad, self.threshold + rng.uniform(0, self.overshoot, n), v)
         return v, float(pad.sum() / near.sum()) if near.any() else float("nan")
+
+    def at(self, threshold: float) -> ThresholdStore:
+        """The same customers facing ``threshold`` instead: reach and overshoot keep their
+        size relative to the threshold (the response model of :mod:`.offers`)."""
+        k = threshold / self.threshold
+        return ThresholdStore(threshold, self.share, self.reach * k, self.overshoot * k,
+                              self.median, self.sigma)
+
+    def profit(self, threshold: float, *, margin: float, fee: float, n: int = 2_000_000,
+               seed: int = 0) -> float:
+        """Gross profit per order at ``threshold`` (margin × value − the shipping fee no
+        longer charged on orders at or over it), by simulation of ``n`` orders."""
+        v, _ = self.at(threshold).sample(n, seed)
+        return float(margin * v.mean() - fee * (v >= threshold).mean())
