@@ -71,6 +71,8 @@ def test_bad_settings():
         bunching(v, T, width=1, below=15, above=5, span=10)
     with pytest.raises(ValueError, match="polynomial"):
         bunching(v, T, width=5, below=15, above=5, span=20, degree=5)
+    with pytest.raises(ValueError, match="no orders in the span"):
+        bunching(np.array([]), T, width=1, below=15, above=5)
 
 
 def test_counts_path_equals_the_values_path():

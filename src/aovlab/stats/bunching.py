@@ -65,7 +65,7 @@ def _design(centres: np.ndarray, degree: int) -> np.ndarray:
     return np.column_stack([x ** k for k in range(degree + 1)])
 
 
-def _fit(counts: np.ndarray, centres: np.ndarray, width: float, threshold: float,
+def _fit(counts: np.ndarray, centres: np.ndarray, threshold: float,
          below: float, above: float, degree: int) -> tuple[np.ndarray, float, float, float,
                                                            float]:
     lower = (centres >= threshold - below) & (centres < threshold)
@@ -102,13 +102,12 @@ def _fit(counts: np.ndarray, centres: np.ndarray, width: float, threshold: float
     return cf, excess, missing, share, padding
 
 
-def _grid(threshold: float, width: float, below: float, above: float, span: float | None,
-          degree: int, boots: int) -> np.ndarray:
-    """The bin edges over [T − span, T + span), after checking the settings."""
+def _grid(threshold: float, width: float, below: float, above: float,
+          span: float | None) -> np.ndarray:
+    """The bin edges over [T − span, T + span); the other settings are checked by
+    :func:`bunching_counts`."""
     if not (width > 0 and below > 0 and above > 0):
         raise ValueError("width, below and above must be positive")
-    if degree < 0 or boots < 0:
-        raise ValueError("degree and boots must not be negative")
     span = span if span is not None else 4 * max(below, above)
     if span <= max(below, above):
         raise ValueError("span must reach beyond the excluded window")
@@ -123,7 +122,7 @@ def bunching(values: np.ndarray, threshold: float, *, width: float, below: float
     [T − span, T + span) (default: four windows each side), the window
     [T − below, T + above) excluded from the polynomial of ``degree``; ``boots`` seeded
     bootstrap resamples of the orders give the intervals."""
-    edges = _grid(threshold, width, below, above, span, degree, boots)
+    edges = _grid(threshold, width, below, above, span)
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     counts = np.histogram(values, bins=edges)[0]
@@ -148,23 +147,24 @@ def bunching_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
     if (counts < 0).any() or not np.isfinite(counts).all():
         raise ValueError("counts must be finite and not negative")
     if not (below > 0 and above > 0):
-        raise ValueError("width, below and above must be positive")
+        raise ValueError("below and above must be positive")
     if degree < 0 or boots < 0:
         raise ValueError("degree and boots must not be negative")
-    width = float(widths[0])
+    if counts.sum() == 0:
+        raise ValueError("no orders in the span around the threshold: nothing to fit")
     centres = (edges[:-1] + edges[1:]) / 2
     outside = int(((centres < threshold - below) | (centres >= threshold + above)).sum())
     if outside <= degree + 1:
         raise ValueError(f"{outside} bins outside the window cannot fit a degree-{degree} "
                          "polynomial: widen the span or narrow the bins")
-    cf, excess, missing, share, padding = _fit(counts, centres, width, threshold, below,
+    cf, excess, missing, share, padding = _fit(counts, centres, threshold, below,
                                                above, degree)
     rng = np.random.default_rng(seed)
     total = int(round(counts.sum()))
     shares, pads = [], []
     for _ in range(boots):
         c = rng.multinomial(total, counts / max(counts.sum(), 1)).astype(np.float64)
-        _, _, _, s, p = _fit(c, centres, width, threshold, below, above, degree)
+        _, _, _, s, p = _fit(c, centres, threshold, below, above, degree)
         shares.append(s)
         pads.append(p)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
