@@ -109,7 +109,8 @@ def test_engine_bins_feed_the_estimator(engine_name):
                        "customer_id": [f"c{i % 900}" for i in range(len(v))],
                        "created_at": pd.Timestamp("2024-03-01")
                        + pd.to_timedelta(np.arange(len(v)) % 60, unit="D"),
-                       "gross_sales": v, "total": v, "status": "placed"})
+                       "gross_sales": v, "total": v, "status": "placed",
+                       "shipping": np.where(v < T, 4.95, 0.0)})
     eng = engine_for(workspace_with(df), engine_name)
     sel = Selection.of(None)
     facts = metrics.order_facts(eng, sel, by=(), period=None, customer_type=False)
@@ -126,6 +127,9 @@ def test_engine_bins_feed_the_estimator(engine_name):
     idx = np.floor((v - lo) / width).astype(int)
     keep = (v >= lo) & (v < edges[-1])
     np.testing.assert_allclose(rev, np.bincount(idx[keep], v[keep], bins), rtol=1e-9)
+    shipped = np.zeros(bins)
+    shipped[got["bin"].astype(int)] = got["shipped"]
+    np.testing.assert_array_equal(shipped, np.where(edges[1:] <= T, expect, 0))
     a = bunching_counts(edges, counts, T, below=15, above=5, boots=50, seed=1)
     b = bunching(v[v < edges[-1]], T, width=1.0, below=15, above=5, span=40, boots=50,
                  seed=1)
@@ -191,3 +195,22 @@ def test_no_threshold_is_invented_on_real_stores_without_one(name):
     hit, tests = detect(v)
     assert len(tests) >= 10
     assert hit is None
+
+
+def test_detection_from_one_fine_histogram_equals_detection_on_the_orders():
+    """The engine bins the orders once, finely; each candidate's grid is summed from those
+    bins, and gives the same z as binning the orders themselves."""
+    from aovlab.stats.bunching import detect, detect_counts, round_candidates
+
+    v, _ = ThresholdStore(50, 0.25, 15, 5).sample(60_000, 11)
+    # (unrounded values: NumPy's edges t − span + w·i fall a hair off the cents, so a
+    # value in whole cents can land on either side of one; the fine bins put it above)
+    v[:500] = 50.0  # orders exactly at the threshold count above it on both paths
+    cands = round_candidates(v)
+    fine = np.arange(0, 2.2 * cands.max() + 0.05, 0.05)
+    idx = np.floor(v / 0.05 + 1e-9).astype(int)
+    counts = np.bincount(idx[idx < len(fine) - 1], minlength=len(fine) - 1)
+    hit, tests = detect(v, cands)
+    hit2, tests2 = detect_counts(fine, counts, cands)
+    assert hit is not None and hit2 is not None and hit.threshold == hit2.threshold == 50
+    np.testing.assert_allclose([t.z for t in tests2], [t.z for t in tests], rtol=1e-6)

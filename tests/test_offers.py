@@ -83,5 +83,15 @@ def test_measured_response_and_the_distribution_without_the_threshold():
     true_c = np.histogram(base, edges)[0]
     assert np.abs(c[w] - true_c[w]).sum() / true_c[w].sum() < 0.05
     assert c.sum() == pytest.approx(counts.sum(), rel=1e-9)  # mass conserved
-    with pytest.raises(ValueError, match="bins of the distribution"):
+    with pytest.raises(ValueError, match="multiples of the distribution's bins"):
         without_bunching(edges + 0.5, counts, sums, fit)
+    # on a grid four times finer, each fit bin's counterfactual is spread over its four
+    fine = np.arange(0, np.ceil(v.max()) + 2, 0.25)
+    fc = np.histogram(v, fine)[0]
+    cf, sf = without_bunching(fine, fc, np.bincount(np.floor(v * 4).astype(int), v,
+                                                    len(fc)), fit)
+    np.testing.assert_allclose(cf.reshape(-1, 4).sum(axis=1), c)
+    inside = np.repeat(fit.window, 4)
+    start = int(fit.edges[0] / 0.25)
+    np.testing.assert_allclose(cf[start:start + len(inside)][inside],
+                               np.repeat(fit.counterfactual[fit.window] / 4, 4))

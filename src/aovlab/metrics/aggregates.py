@@ -146,14 +146,24 @@ def histogram_stats(f, lo: float, width: float, bins: int, fence: float):
     return t.group_by(["bin", "outlier"]).aggregate(orders=t.count(), revenue=t.value.sum())
 
 
+#: Added to (value − lo) / width before the floor: a value on an edge (an order of exactly
+#: 50.00 at a threshold of 50) belongs to the bin above it, and 50 / 0.05 is 999.99… in
+#: binary floating point. Far below a cent at any bin width aovlab uses.
+EDGE_GUARD = 1e-9
+
+
 def value_bins(f, lo: float, width: float, bins: int):
-    """Orders and value per equal-width bin over [lo, lo + bins × width): the binned
-    order-value distribution the bunching estimator reads (orders outside the range are
-    left out, unlike :func:`histogram_stats`, so no bin is inflated by a clamp)."""
+    """Orders, value and shipping charged per equal-width bin over [lo, lo + bins × width):
+    the binned order-value distribution the bunching estimator reads (orders outside the
+    range are left out, unlike :func:`histogram_stats`, so no bin is inflated by a clamp).
+    ``shipped``: the orders that paid shipping (more than 0)."""
     hi = lo + bins * width
     t = f.filter((f.value >= lo) & (f.value < hi))
-    t = t.mutate(bin=ibis.least(((t.value - lo) / width).floor().cast("int64"), bins - 1))
-    return t.group_by("bin").aggregate(orders=t.count(), revenue=t.value.sum())
+    t = t.mutate(bin=ibis.least(((t.value - lo) / width + EDGE_GUARD).floor().cast("int64"),
+                                bins - 1))
+    return t.group_by("bin").aggregate(orders=t.count(), revenue=t.value.sum(),
+                                       shipping=t.shipping.sum(),
+                                       shipped=(t.shipping > 0).sum().cast("int64"))
 
 
 def rows(df) -> list[Mapping[str, object]]:

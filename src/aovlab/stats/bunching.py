@@ -194,24 +194,41 @@ class Jump:
         return min(self.z_above, self.z_below)
 
 
+def jump_grid(threshold: float, *, below: float = 0.3, above: float = 0.1,
+              width: float = 0.01) -> np.ndarray:
+    """The bin edges of the jump test at ``threshold`` (window and bins as shares of it):
+    bins of ``width``·T over four windows each side."""
+    t = float(threshold)
+    w = t * width
+    span = 4 * max(t * below, t * above)
+    return t - span + w * np.arange(int(round(2 * span / w)) + 1)
+
+
 def jump(values: np.ndarray, threshold: float, *, below: float = 0.3, above: float = 0.1,
          width: float = 0.01, degree: int = 5) -> Jump:
-    """The jump test at ``threshold``, the window and bins as shares of it.
+    """The jump test at ``threshold`` on order ``values`` (:func:`jump_counts` on their
+    histogram over :func:`jump_grid`)."""
+    edges = jump_grid(threshold, below=below, above=above, width=width)
+    c = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)[0]
+    return jump_counts(edges, c, threshold, below=below, above=above, degree=degree)
+
+
+def jump_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
+                below: float = 0.3, above: float = 0.1, degree: int = 5) -> Jump:
+    """The jump test at ``threshold`` on binned counts, the window as shares of it.
 
     An ordinary least-squares polynomial (no integration constraint: under the null of no
     threshold there is nothing to conserve) is fitted to the bins outside
-    [T − below·T, T + above·T) over four windows each side; the excess Σ(c − ĉ) above and
-    the deficit Σ(ĉ − c) below are each divided by their standard error, Poisson noise of
-    the counts plus the fit's own variance, gᵀVg with V the sandwich covariance of the
-    coefficients under Poisson counts (White 1980)."""
+    [T − below·T, T + above·T); the excess Σ(c − ĉ) above and the deficit Σ(ĉ − c) below
+    are each divided by their standard error, Poisson noise of the counts plus the fit's
+    own variance, gᵀVg with V the sandwich covariance of the coefficients under Poisson
+    counts (White 1980)."""
     t = float(threshold)
-    w, lo_w, up_w = t * width, t * below, t * above
-    span = 4 * max(lo_w, up_w)
-    edges = t - span + w * np.arange(int(round(2 * span / w)) + 1)
-    c = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)[0].astype(np.float64)
+    edges = np.asarray(edges, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
     x = (edges[:-1] + edges[1:]) / 2
-    lower = (x >= t - lo_w) & (x < t)
-    upper = (x >= t) & (x < t + up_w)
+    lower = (x >= t - t * below) & (x < t)
+    upper = (x >= t) & (x < t + t * above)
     out = ~(lower | upper)
     X = _design(x, degree)
     A = X[out]
@@ -228,18 +245,55 @@ def jump(values: np.ndarray, threshold: float, *, below: float = 0.3, above: flo
     return Jump(t, z(upper, 1.0), z(lower, -1.0))
 
 
+def round_steps(p_lo: float, median: float, p_hi: float) -> np.ndarray:
+    """Round numbers from ``p_lo`` to below ``p_hi`` in steps of half a power of ten below
+    the ``median`` (5s for a median of 40, 50s for 400): where stores put thresholds."""
+    if not (np.isfinite(median) and median > 0):
+        return np.array([])
+    step = round_step(median)
+    return np.arange(np.ceil(p_lo / step) * step, p_hi, step)
+
+
+def round_step(median: float) -> float:
+    """Half the power of ten at or below ``median``: the step thresholds are set in."""
+    return float(10 ** np.floor(np.log10(median)) / 2)
+
+
 def round_candidates(values: np.ndarray, *, low: float = 0.1, high: float = 0.9
                      ) -> np.ndarray:
-    """Round numbers between the ``low`` and ``high`` quantiles of the order values, in
-    steps of half a power of ten below the median (5s for a median of 40, 50s for 400):
-    where stores put thresholds."""
+    """:func:`round_steps` between the ``low`` and ``high`` quantiles of order ``values``."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v) & (v > 0)]
     if len(v) == 0:
         return np.array([])
     p_lo, med, p_hi = np.quantile(v, [low, 0.5, high])
-    step = 10 ** np.floor(np.log10(med)) / 2
-    return np.arange(np.ceil(p_lo / step) * step, p_hi, step)
+    return round_steps(p_lo, med, p_hi)
+
+
+def rebin(edges: np.ndarray, counts: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Counts of fine equal-width bins (``edges``, ``counts``) summed into the bins of
+    ``target``, whose edges fall on fine edges (rounded to the nearest one otherwise);
+    the part of ``target`` beyond the fine range counts 0."""
+    edges = np.asarray(edges, dtype=np.float64)
+    w = edges[1] - edges[0]
+    cum = np.concatenate(([0.0], np.cumsum(np.asarray(counts, dtype=np.float64))))
+    idx = np.clip(np.rint((np.asarray(target, dtype=np.float64) - edges[0]) / w), 0,
+                  len(cum) - 1).astype(np.int64)
+    return cum[idx[1:]] - cum[idx[:-1]]
+
+
+def critical_z(alpha: float, tests: int) -> float:
+    """The one-sided Bonferroni critical value of ``tests`` jump tests at ``alpha``."""
+    from scipy.special import ndtri
+
+    return float(-ndtri(alpha / max(tests, 1)))
+
+
+def _pick(tests: list[Jump], alpha: float) -> Jump | None:
+    if not tests:
+        return None
+    best = max(tests, key=lambda j: j.z)
+    return best if best.z > critical_z(alpha, len(tests)) else None
 
 
 def detect(values: np.ndarray, candidates: np.ndarray | None = None, *,
@@ -248,12 +302,20 @@ def detect(values: np.ndarray, candidates: np.ndarray | None = None, *,
     weaker z above the one-sided Bonferroni critical value for ``alpha`` over all
     candidates (so a store with no threshold gets none at rate ≤ ``alpha``). Returns the
     detected jump (or None) and every candidate's test."""
-    from scipy.special import ndtri
-
     cands = round_candidates(values) if candidates is None else np.asarray(candidates)
     tests = [jump(values, t, **settings) for t in cands if t > 0]
-    if not tests:
-        return None, []
-    crit = float(-ndtri(alpha / len(tests)))
-    best = max(tests, key=lambda j: j.z)
-    return (best if best.z > crit else None), tests
+    return _pick(tests, alpha), tests
+
+
+def detect_counts(edges: np.ndarray, counts: np.ndarray, candidates: np.ndarray, *,
+                  alpha: float = 0.05, below: float = 0.3, above: float = 0.1,
+                  width: float = 0.01, degree: int = 5) -> tuple[Jump | None, list[Jump]]:
+    """:func:`detect` on one fine histogram (``edges``, ``counts``; an engine's bins): each
+    candidate's grid is summed from the fine bins, so the orders are binned once."""
+    tests = []
+    for t in np.asarray(candidates, dtype=np.float64):
+        if t > 0:
+            grid = jump_grid(t, below=below, above=above, width=width)
+            tests.append(jump_counts(grid, rebin(edges, counts, grid), t, below=below,
+                                     above=above, degree=degree))
+    return _pick(tests, alpha), tests

@@ -85,24 +85,29 @@ def predict(edges: np.ndarray, counts: np.ndarray, sums: np.ndarray, threshold: 
 def without_bunching(edges: np.ndarray, counts: np.ndarray, sums: np.ndarray,
                      fit) -> tuple[np.ndarray, np.ndarray]:
     """The distribution without an existing threshold: inside the bunching ``fit``'s
-    window (a :class:`~aovlab.stats.bunching.Bunching` on bins aligned with ``edges``),
-    counts are replaced by its counterfactual and values by counterfactual × bin
-    centre; elsewhere the data stand."""
+    window, counts are replaced by its counterfactual and values by counterfactual × bin
+    centre; elsewhere the data stand. The fit's bins must be whole multiples of the
+    distribution's (equal-width) bins and start on one of its edges; a fit bin's
+    counterfactual is spread evenly over the fine bins it holds. Bins after the regular
+    ones (an overflow bin of a different width) are left as they are."""
     edges = np.asarray(edges, dtype=np.float64)
     c = np.asarray(counts, dtype=np.float64).copy()
     s = np.asarray(sums, dtype=np.float64).copy()
     width = edges[1] - edges[0]
-    fw = fit.edges[1] - fit.edges[0]
+    k = (fit.edges[1] - fit.edges[0]) / width
     start = (fit.edges[0] - edges[0]) / width
-    if not (np.isclose(fw, width) and np.isclose(start, round(start))
-            and round(start) >= 0 and round(start) + len(fit.counts) <= len(c)):
-        raise ValueError("the bunching fit's bins must be bins of the distribution")
-    i = int(round(start))
-    xc = (fit.edges[:-1] + fit.edges[1:]) / 2
-    window = fit.window
-    idx = i + np.flatnonzero(window)
-    c[idx] = np.clip(fit.counterfactual[window], 0, None)
-    s[idx] = c[idx] * xc[window]
+    kk, i = int(round(k)), int(round(start))
+    if not (np.isclose(k, kk) and kk >= 1 and np.isclose(start, i) and i >= 0
+            and i + kk * len(fit.counts) <= len(c)
+            and np.allclose(edges[i:i + kk * len(fit.counts) + 1],
+                            edges[i] + width * np.arange(kk * len(fit.counts) + 1))):
+        raise ValueError("the bunching fit's bins must be whole multiples of the "
+                         "distribution's bins, on its edges")
+    centres = (edges[:-1] + edges[1:]) / 2
+    for j in np.flatnonzero(fit.window):
+        fine = slice(i + kk * j, i + kk * (j + 1))
+        c[fine] = max(float(fit.counterfactual[j]), 0.0) / kk
+        s[fine] = c[fine] * centres[fine]
     return c, s
 
 
