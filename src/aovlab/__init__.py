@@ -17,6 +17,7 @@ from .analyses import (
     Histogram,
     KpiResult,
     Result,
+    ThresholdResult,
     baskets,
     bundles,
     check_additivity,
@@ -31,6 +32,7 @@ from .analyses import (
     replenishment,
     rfm,
     segments,
+    threshold,
 )
 from .errors import (
     AovlabError,
@@ -56,5 +58,6 @@ __all__ = [
     "Selection", "Workspace", "WorkspaceError", "__version__", "baskets", "bundles",
     "check_additivity", "clv", "cohorts", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
-    "movers", "replenishment", "rfm", "segments", "synthetic", "workspace_status"
+    "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
+    "ThresholdResult", "workspace_status"
 ]

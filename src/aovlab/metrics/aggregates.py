@@ -22,6 +22,7 @@ PREDICATES: dict[str, Callable] = {
     "returning": lambda t: t.customer_type == "returning",
     "guest": lambda t: t.customer_type == "guest",
     "repeat": lambda t: t.y >= 2,
+    "negative": lambda t: t.value < 0,
 }
 
 

@@ -1,0 +1,502 @@
+"""Where should a free-shipping (or "X off over Y") threshold be, and what will it cost?
+
+The analysis reads two aggregates from the engine, so the orders never leave it: the
+totals with the order-value quantiles, and the order values in fine equal-width bins
+(w₀, a hundredth of the round step of the median: 0.05 for a median of 40) from 0 up to
+2.2 × the highest threshold looked at. Everything else is maths on those bins
+(:mod:`aovlab.stats.bunching`, :mod:`aovlab.stats.offers`):
+
+1. **The existing threshold** — given, or detected as a jump in the order-value density
+   at a round number between P10 and P90 (an excess just above and a deficit just below,
+   Bonferroni over the candidates): on a store without one, none is reported.
+2. **The response, measured** — at an existing threshold T, bunching: a polynomial
+   counterfactual on bins of 1% of T fitted outside the window [T − 30%, T + 10%)
+   (within 80% of T each side), under the integration constraint; the padded share of
+   the orders that would have landed in the window below T, where the padded orders land,
+   and bootstrap intervals. Without a threshold the response is an input, by default the
+   published range (12–28% of the orders just below a threshold padded up, Hemmati et
+   al.), and the result says the figures are assumptions.
+3. **The candidates** — the distribution without the existing threshold (the
+   counterfactual inside its window), the response moved to each candidate T′, and per
+   candidate the predicted orders, AOV, revenue, shipping absorbed (the per-order shipping
+   charged below T, or a fee given), discount cost, gross profit, and a band from the
+   response's interval; the recommendation is the candidate with the highest gross
+   profit, if it beats having no threshold, with the rule of thumb "30% above AOV" beside
+   it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, Unpack
+
+import numpy as np
+import pandas as pd
+
+from ... import metrics
+from ...engines import connect
+from ...errors import DefinitionError, NoDataError
+from ...query import Selection, SelectionOptions, require_one_currency, require_orders
+from ...stats import ValueStats
+from ...stats.bunching import (
+    Bunching,
+    Jump,
+    bunching_counts,
+    critical_z,
+    detect_counts,
+    rebin,
+    round_step,
+    round_steps,
+)
+from ...stats.offers import Prediction, Response, measured_response, predict, without_bunching
+from ..result import Result
+
+#: The bunching window below and above T, the bin width and the span each side, as
+#: shares of T (the window of the jump test is the same).
+BELOW, ABOVE, BIN, SPAN = 0.3, 0.1, 0.01, 0.8
+#: The fine bins: a hundredth of the round step; never more than this many.
+FINE_PER_STEP, MAX_FINE = 100, 400_000
+#: How far above the highest threshold the fine bins reach: the jump test's span (4 ×
+#: the window below) above T, plus T.
+REACH_FACTOR = 1 + 4 * BELOW
+#: The published response where no threshold exists: 12–28% of the orders just below a
+#: threshold padded up (Hemmati et al.), the midpoint as the estimate; landing within 10%
+#: above it, from within 30% below.
+ASSUMED_SHARE, ASSUMED_BAND = 0.20, (0.12, 0.28)
+ASSUMED_REACH, ASSUMED_OVERSHOOT = BELOW, 0.2
+#: The gross margin assumed when the orders carry no cost and none is given.
+ASSUMED_MARGIN = 0.5
+#: The rule of thumb the result shows beside the recommendation.
+RULE_OF_THUMB = 1.3
+#: Default candidates: round numbers from 60% to 200% of the AOV.
+CANDIDATE_RANGE = (0.6, 2.0)
+
+Offer = Literal["shipping", "discount"]
+
+
+class ThresholdResult(Result):
+    """Candidate thresholds (``.table``), the bins and the detection tests; the existing
+    threshold, the response, the recommendation and its reason in ``meta``."""
+
+    @property
+    def recommended(self) -> float | None:
+        return self.meta["recommended"]
+
+    @property
+    def reason(self) -> str:
+        return self.meta["reason"]
+
+    @property
+    def current(self) -> float | None:
+        """The existing threshold (given or detected), or None."""
+        return self.meta["current"]
+
+    @property
+    def response(self) -> Response:
+        r = self.meta["response"]
+        return Response(r["share"], r["reach"], r["overshoot"], r["measured"])
+
+    @property
+    def assumptions(self) -> list[str]:
+        return self.meta["assumptions"]
+
+
+def _check(name: str, value: float | None, low: float, high: float | None, fix: str) -> None:
+    if value is None:
+        return
+    ok = isinstance(value, int | float) and math.isfinite(value) and value >= low and (
+        high is None or value <= high)
+    if not ok:
+        span = f"from {low:g} to {high:g}" if high is not None else f"{low:g} or more"
+        raise DefinitionError(f"{name} {value!r} must be a number {span}", fix=fix)
+
+
+def threshold(
+    source: Any,
+    selection: Selection | None = None,
+    /,
+    *,
+    current: float | None = None,
+    offer: Offer = "shipping",
+    fee: float | None = None,
+    amount: float = 0.0,
+    rate: float = 0.0,
+    margin: float | None = None,
+    share: float | None = None,
+    reach: float | None = None,
+    overshoot: float | None = None,
+    candidates: list[float] | None = None,
+    detect: bool = True,
+    alpha: float = 0.05,
+    degree: int = 5,
+    boots: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+    **options: Unpack[SelectionOptions],
+) -> ThresholdResult:
+    """Candidate free-shipping (``offer="shipping"``) or "X off over Y"
+    (``offer="discount"``: ``amount`` off per qualifying order, or ``rate`` off its value)
+    thresholds side by side, with the recommended one and why.
+
+    ``current``: the store's existing threshold (else detected when ``detect``; pass
+    ``detect=False`` to assume none). ``fee``: the shipping a qualifying order no longer
+    pays (default: the mean shipping charged per order below the existing threshold, or
+    per order). ``margin``: gross margin on order value (default: from the orders' costs,
+    else assumed 50%). ``share``, ``reach``, ``overshoot`` override the response (the
+    share of the orders within ``reach`` × T′ below a threshold T′ that pad up, landing up
+    to ``overshoot`` × T′ above it). ``candidates``: thresholds to compare (default: round
+    numbers from 60% to 200% of the AOV). ``boots`` bootstrap resamples (``seed``) give
+    the ``level`` interval of the measured response.
+    """
+    if offer not in ("shipping", "discount"):
+        raise DefinitionError(f"offer {offer!r} is not one aovlab models",
+                              fix="use shipping (free shipping over a threshold) or discount "
+                                  "(X off over a threshold)")
+    _check("the current threshold", current, 1e-9, None, "pass the threshold in the "
+           "store's currency, e.g. 50")
+    _check("the shipping fee", fee, 0, None, "pass the shipping charged per order, e.g. 4.95")
+    _check("the discount amount", amount, 0, None, "pass the amount off, e.g. 10")
+    _check("the discount rate", rate, 0, 1, "pass a share, e.g. 0.1 for 10% off")
+    _check("the margin", margin, 0, 1, "pass the gross margin as a share, e.g. 0.45")
+    _check("the padded share", share, 0, 1, "pass a share, e.g. 0.2")
+    _check("the reach", reach, 1e-9, 0.99, "pass a share of the threshold, e.g. 0.3")
+    _check("the overshoot", overshoot, 0, 10, "pass a share of the threshold, e.g. 0.1")
+    _check("alpha", alpha, 1e-12, 0.5, "use e.g. 0.05")
+    _check("the level", level, 0.5, 0.999, "use e.g. 0.95")
+    if not (isinstance(boots, int) and 0 <= boots <= 10_000):
+        raise DefinitionError(f"boots {boots!r} must be a whole number from 0 to 10,000",
+                              fix="use e.g. 200")
+    if not (isinstance(degree, int) and 1 <= degree <= 9):
+        raise DefinitionError(f"degree {degree!r} must be a whole number from 1 to 9",
+                              fix="use 5 (the bunching literature's usual choice)")
+    if offer == "discount" and not (amount or rate):
+        raise DefinitionError("a discount offer needs an amount or a rate off",
+                              fix="pass amount=10 (10 off) or rate=0.1 (10% off)")
+    if amount and rate:
+        raise DefinitionError("pass an amount or a rate off, not both",
+                              fix="keep one of them")
+    if candidates is not None:
+        for c in candidates:
+            _check("a candidate threshold", c, 1e-9, None, "pass thresholds above 0")
+
+    sel = Selection.of(selection, **options)
+    eng = connect(source, sel.engine)
+    facts = metrics.order_facts(eng, sel, by=(), period=None, customer_type=False)
+    row = metrics.rows(eng.execute(metrics.order_stats(facts, [], ValueStats,
+                                                       [0.1, 0.5, 0.9])))[0]
+    o = ValueStats.from_row(row)
+    require_orders(o.orders)
+    require_one_currency(int(row["currencies"]), sel.with_(by=()),
+                         fix="choose one with --currency EUR")
+    p10, med, p90 = (float(x) for x in row["quantiles"])
+    if not med > 0:
+        raise NoDataError("the median order value is not above 0: there is no order-value "
+                          "distribution to put a threshold in",
+                          fix="check the AOV definition (--definition) and --status")
+    aov = o.revenue / o.orders
+    notes: list[str] = []
+    assumptions: list[str] = []
+
+    # the grid: every threshold looked at sits on a fine edge
+    step = round_step(med)
+    cand_step = round_step(aov) if aov > 0 else step
+    if candidates is None:
+        lo_c, hi_c = CANDIDATE_RANGE
+        cands = list(np.arange(math.ceil(lo_c * aov / cand_step) * cand_step,
+                               hi_c * aov + cand_step / 2, cand_step))
+    else:
+        cands = [float(c) for c in candidates]
+    detect_at = round_steps(p10, med, p90) if current is None and detect else np.array([])
+    top = max([*cands, *detect_at, current or 0.0, RULE_OF_THUMB * aov])
+    w0 = step / FINE_PER_STEP
+    while REACH_FACTOR * top / w0 > MAX_FINE:
+        w0 *= 10
+    n_fine = int(math.ceil(REACH_FACTOR * top / w0)) + 1
+    fine = w0 * np.arange(n_fine + 1)
+    got = eng.execute(metrics.value_bins(facts, 0.0, w0, n_fine))
+    counts, sums, ship = (np.zeros(n_fine) for _ in range(3))
+    b = got["bin"].to_numpy(np.int64)
+    counts[b] = got["orders"].to_numpy(np.float64)
+    sums[b] = got["revenue"].to_numpy(np.float64)
+    ship[b] = got["shipping"].fillna(0).to_numpy(np.float64)
+
+    def snap(x: float) -> float:
+        return float(np.rint(x / w0) * w0)
+
+    # 1. the existing threshold
+    jump_hit: Jump | None = None
+    tests: list[Jump] = []
+    t0 = snap(current) if current is not None else None
+    source_of_t0 = "given" if current is not None else None
+    if t0 is None and len(detect_at):
+        jump_hit, tests = detect_counts(fine, counts, detect_at, alpha=alpha, below=BELOW,
+                                        above=ABOVE, width=BIN, degree=degree)
+        if jump_hit is not None:
+            t0, source_of_t0 = float(jump_hit.threshold), "detected"
+            notes.append(
+                f"a threshold was detected at {t0:g}: {_share_of(jump_hit)}, the weaker beyond "
+                f"the critical {critical_z(alpha, len(tests)):.1f} for {len(tests)} round "
+                "candidates; pass --current to set it, or --no-detect to assume none")
+        else:
+            notes.append(
+                f"no threshold found: no round number from {detect_at[0]:g} to "
+                f"{detect_at[-1]:g} shows orders bunched just above it beyond noise "
+                f"({len(tests)} tested, α {alpha:g} with Bonferroni); the response below is "
+                "assumed, not measured")
+
+    # 2. the response: measured by bunching at T0, else assumed
+    fit: Bunching | None = None
+    c0, s0 = counts, sums
+    if t0 is not None:
+        fit = _bunching(fine, counts, t0, w0, degree=degree, boots=boots, level=level,
+                        seed=seed)
+        resp = measured_response(fit)
+        c0, s0 = without_bunching(fine, counts, sums, fit)
+        lo_s, hi_s = (min(max(x, 0.0), 1.0) for x in fit.padded_share_ci)
+        band = (lo_s, hi_s) if all(map(math.isfinite, (lo_s, hi_s))) else (resp.share,
+                                                                              resp.share)
+        if not fit.padded_share > 0:
+            notes.append(f"no orders were padded up to {t0:g}: the bunching fit finds no "
+                         "excess mass above it, so the candidates are predicted with no "
+                         "response")
+    else:
+        resp = Response(ASSUMED_SHARE, ASSUMED_REACH, ASSUMED_OVERSHOOT, measured=False)
+        band = ASSUMED_BAND
+        assumptions.append(
+            f"the response is assumed, not measured: {ASSUMED_SHARE:.0%} (band "
+            f"{ASSUMED_BAND[0]:.0%}–{ASSUMED_BAND[1]:.0%}, Hemmati et al.) of the orders "
+            f"within {ASSUMED_REACH:.0%} below a threshold pad up to it, landing up to "
+            f"{ASSUMED_OVERSHOOT:.0%} above; pass --share, --reach, --overshoot to set it")
+    given = {k: v for k, v in (("share", share), ("reach", reach),
+                               ("overshoot", overshoot)) if v is not None}
+    if given:
+        resp = Response(given.get("share", resp.share), given.get("reach", resp.reach),
+                        given.get("overshoot", resp.overshoot), measured=False)
+        if "share" in given:
+            band = (resp.share, resp.share)
+        assumptions.append("the response is set by hand: " + ", ".join(
+            f"{k} {v:g}" for k, v in given.items()))
+
+    # costs: the shipping given away per qualifying order and the gross margin
+    if offer == "discount":
+        fee_used, fee_from = 0.0, "not used (a discount offer)"
+    elif fee is not None:
+        fee_used, fee_from = float(fee), "given"
+    else:
+        x = (fine[:-1] + fine[1:]) / 2
+        below = x < t0 if t0 is not None else np.ones(n_fine, bool)
+        n_below = counts[below].sum()
+        fee_used = float(ship[below].sum() / n_below) if n_below else 0.0
+        where = f"below {t0:g}" if t0 is not None else "of all orders"
+        fee_from = f"the mean shipping charged per order {where} in the data"
+        if fee_used == 0:
+            assumptions.append("the orders carry no shipping charge, so free shipping gives "
+                               "nothing away here; pass --fee with what a shipment costs you")
+    margin_used, margin_from = _margin(o, margin)
+    if margin_from == "assumed":
+        assumptions.append(f"no costs in the orders: a gross margin of {margin_used:.0%} "
+                           "is assumed; pass --margin")
+    if sel.definition.name == "total" and offer == "shipping":
+        notes.append("the total definition counts shipping in the order value: the "
+                     "shipping given away is counted as a cost, not taken off the value")
+    notes.append("orders are moved, not created: a threshold's effect on conversion is not "
+                 "modelled, and the band covers the response's uncertainty only")
+
+    # the distribution as the predictions read it: fine bins, then the orders beyond them
+    neg = (float(o.negative_orders), o.negative_revenue)
+    edges, c_all, s_all = _with_rest(fine, c0, s0, o, float(counts.sum()),
+                                     float(sums.sum()), neg)
+    rule = snap(RULE_OF_THUMB * aov)
+    wanted = sorted({snap(c) for c in cands} | {rule} | ({t0} if t0 is not None else set()))
+    costs = {"margin": margin_used, "fee": fee_used, "amount": amount, "rate": rate}
+    table = _table(edges, c_all, s_all, wanted, resp, band, costs, t0, rule)
+    rec, reason = _recommend(table, resp, band, t0, margin_used)
+    if rec is not None:
+        table.loc[table["threshold"] == rec, "label"] = _join(
+            table.loc[table["threshold"] == rec, "label"].iloc[0], "recommended")
+
+    bins = _bins_table(fit, fine, counts, p90, step)
+    det = pd.DataFrame([{"threshold": j.threshold, "z_above": j.z_above,
+                         "z_below": j.z_below, "z": j.z} for j in tests],
+                       columns=["threshold", "z_above", "z_below", "z"])
+    if len(det):
+        det["detected"] = det["threshold"] == (jump_hit.threshold if jump_hit else None)
+    fitted = {} if fit is None else {
+        "excess": fit.excess, "missing": fit.missing, "padded_share": fit.padded_share,
+        "padded_share_ci": list(fit.padded_share_ci), "mean_padding": fit.mean_padding,
+        "mean_padding_ci": list(fit.mean_padding_ci), "window": [t0 - fit.below,
+                                                                 t0 + fit.above],
+        "bin_width": float(fit.edges[1] - fit.edges[0]), "degree": degree,
+        "boots": boots, "level": level}
+    return ThresholdResult("threshold", {"candidates": table, "bins": bins,
+                                         "detection": det},
+                           notes=notes + assumptions, meta={
+        "definition": sel.definition.name, "formula": sel.definition.formula,
+        "currency": str(row["currency_code"]), "statuses": list(sel.statuses),
+        "start": sel.start, "end": sel.end, "first_date": row["first_date"],
+        "last_date": row["last_date"], "engine": getattr(eng, "name", sel.engine_name),
+        "offer": offer, "orders": o.orders, "aov": aov, "median": med,
+        "current": t0, "current_source": source_of_t0, "bunching": fitted,
+        "response": {"share": resp.share, "share_band": list(band), "reach": resp.reach,
+                     "overshoot": resp.overshoot, "measured": resp.measured},
+        "fee": fee_used, "fee_source": fee_from, "amount": amount, "rate": rate,
+        "margin": margin_used, "margin_source": margin_from,
+        "rule_of_thumb": rule, "recommended": rec, "reason": reason,
+        "assumptions": assumptions, "bin_width": w0, "selection": sel.describe()})
+
+
+def _share_of(j: Jump) -> str:
+    return (f"an excess of orders just above it (z {j.z_above:.1f}) and a deficit just "
+            f"below (z {j.z_below:.1f})")
+
+
+def _bunching(fine: np.ndarray, counts: np.ndarray, t0: float, w0: float, *,
+              degree: int, boots: int, level: float, seed: int) -> Bunching:
+    """The bunching fit at ``t0`` on bins of ~1% of it summed from the fine bins: the
+    window [T − 30%, T + 10%), the polynomial over 80% of T each side (not below 0)."""
+    k = max(1, int(round(BIN * t0 / w0)))
+    width = k * w0
+    nb, na = max(1, int(round(BELOW * t0 / width))), max(1, int(round(ABOVE * t0 / width)))
+    span = int(round(SPAN * t0 / width))
+    lo = max(span, nb + 1)
+    lo = min(lo, int(math.floor(t0 / width + 1e-9)))  # order values start at 0
+    hi = max(span, na + 1)
+    grid = t0 + width * np.arange(-lo, hi + 1)
+    c = rebin(fine, counts, grid)
+    try:
+        return bunching_counts(grid, c, t0, below=nb * width, above=na * width,
+                               degree=degree, boots=boots, level=level, seed=seed)
+    except ValueError as e:
+        raise NoDataError(f"the bunching fit at {t0:g} cannot be made: {e}",
+                          fix="check the threshold (--current) against the order values, "
+                              "or lower --degree") from None
+
+
+def _margin(o: ValueStats, given: float | None) -> tuple[float, str]:
+    """The gross margin on order value: given, else Σ margin / Σ net sales (margin +
+    cost) of the orders with a cost, else assumed."""
+    if given is not None:
+        return float(given), "given"
+    net = o.margin + o.cost
+    if o.orders_with_cost == 0 or net <= 0:
+        return ASSUMED_MARGIN, "assumed"
+    cover = o.orders_with_cost / o.orders
+    return o.margin / net, f"the orders' costs ({cover:.0%} of the orders have one)"
+
+
+def _with_rest(fine: np.ndarray, c: np.ndarray, s: np.ndarray, o: ValueStats,
+               binned: float, binned_value: float,
+               negative: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    """The fine bins, one bin before them for the orders of a negative value (``negative``:
+    their number and value) and one after them for the orders beyond (above every
+    threshold, so they qualify for all)."""
+    n_neg, v_neg = negative
+    rest_n, rest_v = o.orders - binned - n_neg, o.revenue - binned_value - v_neg
+    edges, counts, sums = fine, c, s
+    if n_neg > 0:
+        edges = np.concatenate(([min(o.min_value, -1.0) * 2], edges))
+        counts = np.concatenate(([n_neg], counts))
+        sums = np.concatenate(([v_neg], sums))
+    if rest_n > 0:
+        top = max(o.max_value, fine[-1]) * 2
+        edges = np.concatenate((edges, [top]))
+        counts = np.concatenate((counts, [rest_n]))
+        sums = np.concatenate((sums, [rest_v]))
+    return edges, counts, sums
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}, {b}" if a else b
+
+
+def _row(p: Prediction, lo: Prediction, hi: Prediction, base: Prediction | None,
+         label: str) -> dict[str, Any]:
+    r = {"threshold": p.threshold, "label": label, "orders": p.orders, "aov": p.aov,
+         "aov_low": min(lo.aov, hi.aov), "aov_high": max(lo.aov, hi.aov),
+         "revenue": p.revenue, "padded_orders": p.padded, "qualifying_orders": p.qualifying,
+         "qualifying_share": p.qualifying / p.orders if p.orders else math.nan,
+         "shipping_absorbed": p.shipping_absorbed, "discount_cost": p.discount_cost,
+         "gross_profit": p.gross_profit,
+         "profit_low": min(lo.gross_profit, hi.gross_profit),
+         "profit_high": max(lo.gross_profit, hi.gross_profit)}
+    if base is not None:
+        r["profit_change"] = p.gross_profit - base.gross_profit
+        r["aov_change"] = p.aov - base.aov
+    return r
+
+
+def _table(edges, c, s, wanted: list[float], resp: Response, band: tuple[float, float],
+           costs: dict[str, float], t0: float | None, rule: float) -> pd.DataFrame:
+    """No threshold first, then every candidate with its band."""
+    revenue = float(np.sum(s))
+    base = Prediction(math.nan, float(np.sum(c)), revenue, 0.0, 0.0, 0.0, 0.0,
+                      costs["margin"] * revenue)
+    rows = [_row(base, base, base, base, "no threshold")]
+    for t in wanted:
+        p = predict(edges, c, s, t, resp, **costs)
+        lo = predict(edges, c, s, t, Response(band[0], resp.reach, resp.overshoot), **costs)
+        hi = predict(edges, c, s, t, Response(band[1], resp.reach, resp.overshoot), **costs)
+        label = ", ".join(x for x, on in (("current", t == t0),
+                                          ("30% above AOV", t == rule)) if on)
+        rows.append(_row(p, lo, hi, base, label))
+    return pd.DataFrame(rows)
+
+
+def _recommend(table: pd.DataFrame, resp: Response, band: tuple[float, float],
+               t0: float | None, margin: float) -> tuple[float | None, str]:
+    cand = table.iloc[1:]
+    base = table.iloc[0]
+    best = cand.loc[cand["gross_profit"].idxmax()]
+    gain = best["gross_profit"] - base["gross_profit"]
+    if gain <= 0:
+        return None, (f"no candidate beats having no threshold: at a {margin:.0%} margin the "
+                      "shipping given away and the discounts cost more than the padded "
+                      "orders add")
+    t = float(best["threshold"])
+    parts = [f"{t:g} has the highest predicted gross profit, {gain:+,.0f} against no "
+             f"threshold, with an AOV of {best['aov']:,.2f} ({best['aov_change']:+,.2f})"]
+    if t0 is not None and t != t0:
+        cur = table.loc[table["threshold"] == t0].iloc[0]
+        parts.append(f"{best['gross_profit'] - cur['gross_profit']:+,.0f} against the "
+                     f"current {t0:g}")
+    if t == float(cand["threshold"].max()):
+        parts.append("it is the highest candidate, so a higher one may do better "
+                     "(pass --candidates)")
+    close = cand[(cand["profit_high"] >= best["profit_low"]) & (cand["threshold"] != t)]
+    if len(close):
+        parts.append("within its band: " + ", ".join(f"{x:g}" for x in close["threshold"]))
+    low_best = cand.loc[cand["profit_low"].idxmax()]
+    if band[0] != band[1]:
+        if float(low_best["threshold"]) == t:
+            parts.append(f"it stays the best at the low end of the response "
+                         f"({band[0]:.0%} padded)")
+        else:
+            parts.append(f"at the low end of the response ({band[0]:.0%} padded) "
+                         f"{float(low_best['threshold']):g} would do better")
+        if best["profit_low"] < base["gross_profit"]:
+            parts.append("and it may lose money there")
+    source = "measured" if resp.measured else "assumed"
+    return t, "; ".join(parts) + f" (response {source})"
+
+
+def _bins_table(fit: Bunching | None, fine: np.ndarray, counts: np.ndarray, p90: float,
+                step: float) -> pd.DataFrame:
+    """The bins to draw: the bunching fit's (with the counterfactual and the excess), or
+    without a threshold the order values in bins of a tenth of the round step up to
+    twice P90."""
+    if fit is not None:
+        x = (fit.edges[:-1] + fit.edges[1:]) / 2
+        t = fit.threshold
+        window = np.where(x < t, "below", "above")
+        window = np.where(fit.window, window, "")
+        return pd.DataFrame({"bin_low": fit.edges[:-1], "bin_high": fit.edges[1:],
+                             "orders": fit.counts, "counterfactual": fit.counterfactual,
+                             "difference": np.where(fit.window,
+                                                    fit.counts - fit.counterfactual, 0.0),
+                             "window": window})
+    width = step / 10
+    grid = width * np.arange(int(math.ceil(2 * p90 / width)) + 1)
+    grid = grid[grid <= fine[-1]]
+    return pd.DataFrame({"bin_low": grid[:-1], "bin_high": grid[1:],
+                         "orders": rebin(fine, counts, grid), "counterfactual": np.nan,
+                         "difference": np.nan, "window": ""})
