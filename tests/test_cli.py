@@ -286,3 +286,26 @@ def test_reading_commands_open_the_workspace_read_only(shop):
             assert res.returncode == 0, res.stderr
     finally:
         held.close()
+
+
+def test_threshold_command(shop):
+    res = aovlab("threshold", "-w", "ws.duckdb", "--candidates", "50,100", "--fee", "5",
+                 "-f", "json", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(res.stdout)
+    assert r["kind"] == "threshold" and r["meta"]["fee"] == 5
+    assert [c["threshold"] for c in r["tables"]["candidates"]][1:] == sorted(
+        {50.0, 100.0, r["meta"]["rule_of_thumb"]})
+    assert "no costs" not in res.stderr  # tiny_orders carries costs
+    res = aovlab("threshold", "-w", "ws.duckdb", "--chart", "t.html", "-o", "t.txt", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    assert "plotly" in (shop / "t.html").read_text() and "Candidate thresholds" in (
+        shop / "t.txt").read_text()
+    res = aovlab("threshold", "-w", "ws.duckdb", "--table", "bins", "-f", "csv", cwd=shop)
+    assert res.returncode == 0 and res.stdout.startswith("bin_low,bin_high,orders")
+    for args, says in ((["--offer", "discount"], "needs an amount or a rate"),
+                       (["--candidates", "40:abc"], "not a list of thresholds"),
+                       (["--current", "5000"], "outside the order values"),
+                       (["--table", "nope"], "not one of the threshold's tables")):
+        res = aovlab("threshold", "-w", "ws.duckdb", *args, cwd=shop)
+        assert res.returncode == 2 and says in res.stderr and "Traceback" not in res.stderr

@@ -797,8 +797,9 @@ def main() -> None:
         sys.exit(1)
 
 
-# The basket commands live in their own module (registered on ``app`` when imported).
+# The basket and lever commands live in their own modules (registered on ``app`` when imported).
 from . import baskets as _baskets  # noqa: E402, F401
+from . import levers as _levers  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -286,3 +286,46 @@ def charts(data: ReportData, s: Speaker) -> list[Chart]:
     out += [funnel(data, s), cohort_triangle(data, s), customer_segments(data, s)]
     return [c for c in out if c is not None]
 
+
+
+def threshold_chart(result: Any, s: Speaker) -> Chart:
+    """The order values around a threshold (a :class:`~aovlab.analyses.levers.
+    ThresholdResult`): the bins, the smooth counterfactual without the threshold and the
+    excluded window where one exists, and lines at the existing, recommended and
+    rule-of-thumb thresholds."""
+    import plotly.graph_objects as go
+
+    _ = s.gettext
+    m = result.meta
+    b = result.tables["bins"]
+    x = (b["bin_low"] + b["bin_high"]) / 2
+    fig = go.Figure(go.Bar(x=x, y=b["orders"], width=b["bin_high"] - b["bin_low"],
+                           name=_("orders"), marker_color="#1f77b4"))
+    if b["counterfactual"].notna().any():
+        fig.add_trace(go.Scatter(x=x, y=b["counterfactual"], mode="lines",
+                                 name=_("without the threshold (fitted)"),
+                                 line={"color": "#ff7f0e", "width": 2}))
+        lo, hi = m["bunching"]["window"]
+        fig.add_vrect(x0=lo, x1=hi, fillcolor="#ff7f0e", opacity=0.08, line_width=0)
+    lines = [(m["current"], _("current %(value)s"), "#d62728", "solid"),
+             (m["recommended"], _("recommended %(value)s"), "#2ca02c", "dash"),
+             (m["rule_of_thumb"], _("30%% above AOV: %(value)s"), "#7f7f7f", "dot")]
+    for value, label, colour, dash in lines:
+        if value is not None and b["bin_low"].min() <= value <= b["bin_high"].max():
+            fig.add_vline(x=value, line_color=colour, line_dash=dash,
+                          annotation_text=label % {"value": s.number(value)})
+    fig.update_layout(title=_titled(_("Order values around the threshold"), m["definition"],
+                                    s), xaxis_title=m["currency"], yaxis_title=_("orders"),
+                      bargap=0.02)
+    if m["current"] is not None:
+        bunch = m["bunching"]
+        caption = _("%(excess)s more orders just above %(threshold)s than the smooth "
+                    "counterfactual: %(share)s of the orders just below it were padded "
+                    "up to it.") % {"excess": s.count(bunch["excess"]),
+                                    "threshold": s.number(m["current"]),
+                                    "share": s.percent(bunch["padded_share"])}
+    else:
+        caption = _("No threshold in these orders: the response to one is an assumption, "
+                    "not a measurement.")
+    return Chart("threshold", _("Order values around the threshold"), _style(fig, s),
+                 caption)

@@ -228,3 +228,28 @@ def export_charts(drawn: list[Chart], folder: str | Path, *, force: bool = False
             raise AovlabError(f"could not draw {', '.join(empty)}",
                               fix="run again; if it persists, report the figure")
     return [target for _c, target, _f in targets]
+
+
+def threshold_page(result: Any, speaker: Speaker | None = None) -> str:
+    """A threshold result as one offline HTML page: the chart, the recommendation and the
+    candidates table (the data behind the chart below it, always)."""
+    from html import escape
+
+    from .charts import threshold_chart
+
+    s = speaker or Speaker()
+    c = threshold_chart(result, s)
+    figure = c.figure.to_html(include_plotlyjs=True, full_html=False)
+    rec = result.meta["recommended"]
+    head = (s.gettext("Recommended threshold: %(value)s") % {"value": s.number(rec)}
+            if rec is not None else s.gettext("Recommended: no threshold"))
+    notes = "".join(f"<li>{escape(n)}</li>" for n in result.notes)
+    return (f'<!doctype html><html lang="{s.html_lang}" dir="{s.direction}"><head>'
+            f'<meta charset="utf-8"><title>{escape(c.title)}</title></head><body '
+            'style="font-family: system-ui, sans-serif; max-width: 1100px; margin: auto">'
+            f"<h1>{escape(c.title)}</h1>{figure}<p>{escape(c.caption)}</p>"
+            f"<h2>{escape(head)}</h2><p>{escape(result.meta['reason'])}</p>"
+            f"<ul>{notes}</ul>"
+            + result.table.to_html(index=False, float_format=lambda v: f"{v:,.2f}",
+                                   na_rep="–")
+            + "</body></html>")

@@ -368,3 +368,49 @@ def render_baskets(r: Result, console: Console, top: int = 15) -> None:
         more = f"first {top} of {len(t):,}; -f csv/json for all" if len(t) > top else None
         console.print(rich_table(flat_items(t[shown].head(top)), title=title, caption=more,
                                  width=console.width))
+
+
+#: The candidates' columns a terminal shows (-f csv/json/parquet writes them all).
+THRESHOLD_COLUMNS = ["threshold", "label", "aov", "aov_change", "padded_orders",
+                     "qualifying_share", "shipping_absorbed", "discount_cost",
+                     "gross_profit", "profit_change", "change_band"]
+
+
+def render_threshold(r: Result, console: Console) -> None:
+    """``aovlab threshold`` in a terminal: what was found, the candidates, the pick."""
+    m = r.meta
+    cur = m["current"]
+    resp = m["response"]
+    lo, hi = resp["share_band"]
+    what = "free shipping" if m["offer"] == "shipping" else "the discount"
+    if cur is None:
+        found = "no existing threshold"
+    else:
+        b = m["bunching"]
+        found = (f"existing threshold {cur:,.2f} ({m['current_source']}): "
+                 f"{b['excess']:,.0f} orders bunched just above it; "
+                 f"{b['padded_share']:.1%} [{lo:.1%}, {hi:.1%}] of the orders within "
+                 f"{resp['reach']:.0%} below it padded up, by {b['mean_padding']:,.2f} on "
+                 "average")
+    console.print(Text(f"{m['orders']:,} orders, {m['definition']} AOV {m['aov']:,.2f} "
+                       f"{m['currency']}; {found}"))
+    console.print(Text(
+        f"response {'measured' if resp['measured'] else 'assumed'}: {resp['share']:.0%} "
+        f"padded (band {lo:.0%}–{hi:.0%}); margin {m['margin']:.0%} ({m['margin_source']})"
+        + (f"; shipping given away per qualifying order {m['fee']:,.2f} ({m['fee_source']})"
+           if m["offer"] == "shipping" else "")))
+    t = r.table.copy()
+    base = t["gross_profit"].iloc[0]
+    t["change_band"] = [f"{lo - base:+,.0f} to {hi - base:+,.0f}" if i else "–"
+                        for i, (lo, hi) in enumerate(zip(t["profit_low"], t["profit_high"],
+                                                         strict=True))]
+    cols = [c for c in THRESHOLD_COLUMNS if c in t.columns
+            and not (c == "discount_cost" and m["offer"] == "shipping")
+            and not (c == "shipping_absorbed" and m["offer"] == "discount")]
+    console.print(rich_table(t[cols], title=f"Candidate thresholds for {what}",
+                             caption="change_band: the profit change over the response's "
+                                     "band; -f csv for every column", width=console.width))
+    rec = m["recommended"]
+    head = f"recommended: {rec:,.2f}" if rec is not None else "recommended: no threshold"
+    console.print(Text(f"{head} — {m['reason']}", style="bold"))
+    console.print(Text(f"rule of thumb (30% above AOV): {m['rule_of_thumb']:,.2f}"))

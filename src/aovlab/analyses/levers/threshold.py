@@ -189,11 +189,17 @@ def threshold(
     require_one_currency(int(row["currencies"]), sel.with_(by=()),
                          fix="choose one with --currency EUR")
     p10, med, p90 = (float(x) for x in row["quantiles"])
-    if not med > 0:
-        raise NoDataError("the median order value is not above 0: there is no order-value "
-                          "distribution to put a threshold in",
-                          fix="check the AOV definition (--definition) and --status")
     aov = o.revenue / o.orders
+    if not (med > 0 and aov > 0):
+        raise NoDataError("the median order value or the AOV is not above 0: there is no "
+                          "order-value distribution to put a threshold in",
+                          fix="check the AOV definition (--definition) and --status")
+    if current is not None and not o.min_value < current <= o.max_value:
+        raise DefinitionError(
+            f"the current threshold {current:g} is outside the order values "
+            f"({o.min_value:,.2f} to {o.max_value:,.2f}): no orders to measure it on",
+            fix="pass the threshold in the orders' currency and AOV definition, or leave "
+                "--current out to detect one")
     notes: list[str] = []
     assumptions: list[str] = []
 
@@ -207,7 +213,9 @@ def threshold(
     else:
         cands = [float(c) for c in candidates]
     detect_at = round_steps(p10, med, p90) if current is None and detect else np.array([])
-    top = max([*cands, *detect_at, current or 0.0, RULE_OF_THUMB * aov])
+    # bins above the largest order would all be empty: thresholds beyond it need none
+    top = min(max([*cands, *detect_at, current or 0.0, RULE_OF_THUMB * aov]),
+              max(o.max_value, RULE_OF_THUMB * aov))
     w0 = step / FINE_PER_STEP
     while REACH_FACTOR * top / w0 > MAX_FINE:
         w0 *= 10
@@ -228,6 +236,9 @@ def threshold(
     tests: list[Jump] = []
     t0 = snap(current) if current is not None else None
     source_of_t0 = "given" if current is not None else None
+    if current is None and detect and not len(detect_at):
+        notes.append("too few distinct order values to look for an existing threshold: "
+                     "the response below is assumed, not measured")
     if t0 is None and len(detect_at):
         jump_hit, tests = detect_counts(fine, counts, detect_at, alpha=alpha, below=BELOW,
                                         above=ABOVE, width=BIN, degree=degree)

@@ -1,0 +1,139 @@
+"""The lever commands: threshold (free shipping or "X off over Y").
+
+Each builds one selection, calls one function of :mod:`aovlab.analyses.levers` and renders
+its result: a terminal view, one table with ``-f csv/parquet`` (``--table``), the whole
+result with ``-f json``, and ``--chart FILE.html`` for the order-value chart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from ..errors import AovlabError
+from ..report import check_output, render_threshold, write, write_console, write_text
+from ..schema import DEFAULT_DEFINITION
+from . import (
+    Currency_,
+    Definition_,
+    End_,
+    Engine_,
+    Force_,
+    Format_,
+    Output_,
+    Start_,
+    Status_,
+    Where_,
+    Workspace_,
+    app,
+    console,
+    err,
+    read_workspace,
+    selection_from,
+)
+
+
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    """``40,50,60`` or ``40:100:5`` (from 40 to 100 in steps of 5) as numbers."""
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            a, b, step = (float(x) for x in text.split(":"))
+            if not (step > 0 and b >= a):
+                raise ValueError
+            return [a + i * step for i in range(int(math.floor((b - a) / step + 1e-9)) + 1)]
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        out = []
+    if not out or not all(map(math.isfinite, out)):
+        raise AovlabError(f"{option} {text!r} is not a list of thresholds",
+                          fix=f"write e.g. {option} 40,50,60 or {option} 40:100:5")
+    return out
+
+
+@app.command()
+def threshold(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    current: Annotated[float | None, typer.Option(
+        help="The store's existing threshold; default: detected from the order values.")
+    ] = None,
+    detect: Annotated[bool, typer.Option(
+        "--detect/--no-detect", help="Look for an existing threshold in the order values "
+                                     "when --current is not given.")] = True,
+    offer: Annotated[str, typer.Option(
+        help="shipping (free shipping over the threshold) or discount (--amount or --rate "
+             "off over it).")] = "shipping",
+    fee: Annotated[float | None, typer.Option(
+        help="Shipping a qualifying order no longer pays; default: the mean shipping "
+             "charged per order below the existing threshold (or per order).")] = None,
+    amount: Annotated[float, typer.Option(help="With --offer discount: the amount off.")
+    ] = 0.0,
+    rate: Annotated[float, typer.Option(
+        help="With --offer discount: the share off the order value (0.1 = 10%).")] = 0.0,
+    margin: Annotated[float | None, typer.Option(
+        help="Gross margin on order value (0.45 = 45%); default from the orders' costs, "
+             "else assumed 50%.")] = None,
+    share: Annotated[float | None, typer.Option(
+        help="Share of the orders within --reach below a threshold that pad up to it; "
+             "default measured at the existing threshold, else 20% (12-28% published).")
+    ] = None,
+    reach: Annotated[float | None, typer.Option(
+        help="How far below a threshold orders pad up from, as a share of it (0.3).")] = None,
+    overshoot: Annotated[float | None, typer.Option(
+        help="How far above a threshold padded orders land, up to, as a share of it.")
+    ] = None,
+    candidates: Annotated[str | None, typer.Option(
+        help="Thresholds to compare: 40,50,60 or 40:100:5; default round numbers from "
+             "60% to 200% of the AOV.")] = None,
+    boots: Annotated[int, typer.Option(
+        help="Bootstrap resamples for the measured response's interval.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/parquet: candidates, bins or detection.")] = "candidates",
+    chart: Annotated[Path | None, typer.Option(
+        help="Also write the order-value chart (threshold, counterfactual, excess) to "
+             "this HTML file.")] = None,
+    definition: Definition_ = DEFAULT_DEFINITION, start: Start_ = None, end: End_ = None,
+    currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
+    engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """Where a free-shipping or "X off over Y" threshold should be, and what it costs."""
+    from ..analyses.levers import threshold as run
+
+    if table not in ("candidates", "bins", "detection"):
+        raise AovlabError(f"--table {table!r} is not one of the threshold's tables",
+                          fix="use candidates, bins or detection")
+    cands = _numbers(candidates, "--candidates")
+    chart_path = (check_output(chart, protect=[workspace, *([output] if output else [])],
+                               force=force) if chart is not None else None)
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
+                         status=status, where=where, engine=engine)
+    with err.status("measuring the order-value distribution ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        r = read_workspace(workspace, lambda ws: run(
+            ws, sel, current=current, detect=detect, offer=offer, fee=fee, amount=amount,
+            rate=rate, margin=margin, share=share, reach=reach, overshoot=overshoot,
+            candidates=cands, boots=boots, seed=seed))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_threshold(r, c))
+    else:
+        render_threshold(r, console)
+    if chart_path is not None:
+        from ..report.html import threshold_page
+
+        write_text(threshold_page(r), chart_path, force=True)
+        err.print(Text(f"chart written to {chart_path}"))
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
