@@ -33,6 +33,7 @@ from .analyses import (
     rfm,
     segments,
     threshold,
+    threshold_change,
 )
 from .errors import (
     AovlabError,
@@ -59,5 +60,5 @@ __all__ = [
     "check_additivity", "clv", "cohorts", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
     "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
-    "ThresholdResult", "workspace_status"
+    "ThresholdResult", "threshold_change", "workspace_status"
 ]

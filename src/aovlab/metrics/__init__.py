@@ -7,6 +7,8 @@ Engines execute them; nothing here computes a ratio. :mod:`.facts` selects the o
 from .aggregates import (
     PREDICATES,
     aggregates,
+    cost_totals,
+    digit_bounds,
     histogram_stats,
     kpi_stats,
     order_stats,
@@ -15,6 +17,7 @@ from .aggregates import (
     trimmed_stats,
     unit_stats,
     value_bins,
+    value_digits,
 )
 from .customers import rfm_summary
 from .facts import TRUNCATE, data_range, main_category, order_facts, order_value, period_start
@@ -22,4 +25,4 @@ from .facts import TRUNCATE, data_range, main_category, order_facts, order_value
 __all__ = ["PREDICATES", "TRUNCATE", "aggregates", "data_range", "histogram_stats", "kpi_stats",
            "main_category", "order_facts", "order_stats", "order_value", "period_start",
            "rfm_summary", "rows", "traffic_stats", "trimmed_stats", "unit_stats",
-           "value_bins"]
+           "value_bins", "value_digits", "digit_bounds", "cost_totals"]

@@ -22,7 +22,6 @@ PREDICATES: dict[str, Callable] = {
     "returning": lambda t: t.customer_type == "returning",
     "guest": lambda t: t.customer_type == "guest",
     "repeat": lambda t: t.y >= 2,
-    "negative": lambda t: t.value < 0,
 }
 
 
@@ -165,6 +164,58 @@ def value_bins(f, lo: float, width: float, bins: int):
     return t.group_by("bin").aggregate(orders=t.count(), revenue=t.value.sum(),
                                        shipping=t.shipping.sum(),
                                        shipped=(t.shipping > 0).sum().cast("int64"))
+
+
+#: Significant digits an order value keeps in :func:`value_digits` (floored): a group is
+#: at most 0.01% wide, so quantiles from the groups are within 0.01% of the exact ones, and
+#: any bins of a width that is a multiple of the groups' (0.05 for values 10–99.99, 0.5 for
+#: 100–999.99, …) are exact.
+DIGITS = 5
+#: The key of a group: sign × ((m + OFFSET) · SCALE + d), m the value's power of ten and
+#: d its first DIGITS digits (values < 10^-99 or ≥ 10^100 are not orders).
+OFFSET, SCALE = 100, 10 ** 7
+
+
+def value_digits(f, *, shipping: bool = True, costed: bool = False):
+    """The orders grouped by their currency and the first :data:`DIGITS` significant digits
+    of their value (``key``; :func:`digit_bounds` gives each group's [low, high)): the
+    orders and value of each, with ``shipping`` the shipping charged, with ``costed`` the
+    orders that have a cost. One grouped scan gives the distribution exactly enough for
+    the quantiles, any fine bins and the totals: no sort of every order, no second pass
+    (the currency is a key, not a min/max: a string aggregate costs more than the key)."""
+    # log10 of 1e-300 is finite: zero gets a finite key, multiplied by its sign 0
+    t = f.mutate(_a=ibis.greatest(f.value.abs(), 1e-300))
+    t = t.mutate(_m=(t._a.log10() + EDGE_GUARD).floor())
+    t = t.mutate(key=(t.value.sign() * ((t._m + OFFSET) * SCALE + (
+        t._a * ibis.literal(10.0).pow(DIGITS - 1 - t._m) + EDGE_GUARD).floor())
+                      ).cast("int64"))
+    aggs = {"orders": t.count(), "revenue": t.value.sum()}
+    if shipping:
+        aggs["shipping"] = t.shipping.sum()
+    if costed:
+        aggs["orders_with_cost"] = t.cost.count()
+    return t.group_by(["key", "currency"]).aggregate(**aggs)
+
+
+def cost_totals(f):
+    """Σ margin and Σ cost of the orders with a cost (the margin is NULL without one)."""
+    return f.aggregate(margin=f.margin.sum(), cost=f.cost.sum())
+
+
+def digit_bounds(keys):
+    """Each :func:`value_digits` group's lowest and highest possible value [low, high)."""
+    import numpy as np
+
+    k = np.asarray(keys, dtype=np.int64)
+    a = np.abs(k)
+    m = a // SCALE - OFFSET
+    d = a % SCALE
+    unit = np.power(10.0, (m - (DIGITS - 1)).astype(np.float64))
+    low, high = d * unit, (d + 1) * unit
+    neg = k < 0
+    zero = k == 0
+    return (np.where(neg, -high, np.where(zero, 0.0, low)),
+            np.where(neg, -low, np.where(zero, 0.0, high)))
 
 
 def rows(df) -> list[Mapping[str, object]]:

@@ -15,7 +15,6 @@ from .sufficient import (
     OrderStats,
     Sufficient,
     TrafficStats,
-    ValueStats,
     stat,
 )
 
@@ -23,4 +22,4 @@ __all__ = ["MIN_INTERVAL_UNITS", "Agg", "CustomerStats", "Distribution", "MixRat
            "OrderStats", "RatioMoments", "Sufficient", "TrafficStats", "aov_moments",
            "difference_ci", "mix_rate",
            "order_kpis", "percentile_name", "ratio", "shapley2", "shapley3", "stat",
-           "traffic_kpis", "ValueStats"]
+           "traffic_kpis"]

@@ -282,6 +282,30 @@ def rebin(edges: np.ndarray, counts: np.ndarray, target: np.ndarray) -> np.ndarr
     return cum[idx[1:]] - cum[idx[:-1]]
 
 
+def binned_quantiles(counts: np.ndarray, lows: np.ndarray, highs: np.ndarray,
+                     qs: list[float]) -> list[float]:
+    """Quantiles from ordered bins with their counts and the lowest and highest value in
+    each (what an engine's grouped scan returns): the bin holding the q·(n − 1)-th order
+    (0-based, as linear-interpolated quantiles count), and inside it a linear
+    interpolation between its lowest and highest value; within one bin of the exact one."""
+    c = np.asarray(counts, dtype=np.float64)
+    lo = np.asarray(lows, dtype=np.float64)
+    hi = np.asarray(highs, dtype=np.float64)
+    n = c.sum()
+    if n == 0:
+        return [float("nan")] * len(qs)
+    cum = np.cumsum(c)
+    out = []
+    for q in qs:
+        k = q * (n - 1)  # the 0-based rank
+        j = int(np.searchsorted(cum, k, side="right"))
+        j = min(j, len(c) - 1)
+        before = cum[j] - c[j]
+        frac = (k - before) / (c[j] - 1) if c[j] > 1 else 0.0
+        out.append(float(lo[j] + min(max(frac, 0.0), 1.0) * (hi[j] - lo[j])))
+    return out
+
+
 def critical_z(alpha: float, tests: int) -> float:
     """The one-sided Bonferroni critical value of ``tests`` jump tests at ``alpha``."""
     from scipy.special import ndtri

@@ -107,22 +107,6 @@ class OrderStats(Sufficient):
 
 
 @dataclass(frozen=True)
-class ValueStats(Sufficient):
-    """The order-value totals a threshold analysis needs beside its bins (no customer
-    type: the window over customers it takes is not paid for)."""
-
-    orders: int = stat("count")
-    revenue: float = stat("sum", "value")
-    min_value: float = stat("min", "value")
-    max_value: float = stat("max", "value")
-    negative_orders: int = stat("count", where="negative")
-    negative_revenue: float = stat("sum", "value", where="negative")
-    orders_with_cost: int = stat("count", "cost")
-    margin: float = stat("sum", "margin")
-    cost: float = stat("sum", "cost")
-
-
-@dataclass(frozen=True)
 class CustomerStats(Sufficient):
     """Sums over known customers of one group: x = a customer's revenue, y = their orders.
 

@@ -28,6 +28,7 @@ totals with the order-value quantiles, and the order values in fine equal-width 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal, Unpack
 
 import numpy as np
@@ -37,10 +38,10 @@ from ... import metrics
 from ...engines import connect
 from ...errors import DefinitionError, NoDataError
 from ...query import Selection, SelectionOptions, require_one_currency, require_orders
-from ...stats import ValueStats
 from ...stats.bunching import (
     Bunching,
     Jump,
+    binned_quantiles,
     bunching_counts,
     critical_z,
     detect_counts,
@@ -182,13 +183,23 @@ def threshold(
     sel = Selection.of(selection, **options)
     eng = connect(source, sel.engine)
     facts = metrics.order_facts(eng, sel, by=(), period=None, customer_type=False)
-    row = metrics.rows(eng.execute(metrics.order_stats(facts, [], ValueStats,
-                                                       [0.1, 0.5, 0.9])))[0]
-    o = ValueStats.from_row(row)
-    require_orders(o.orders)
-    require_one_currency(int(row["currencies"]), sel.with_(by=()),
-                         fix="choose one with --currency EUR")
-    p10, med, p90 = (float(x) for x in row["quantiles"])
+    # one grouped scan: the orders by their currency and value's first five digits
+    groups = eng.execute(metrics.value_digits(
+        facts, shipping=offer == "shipping" and fee is None, costed=margin is None))
+    require_orders(int(groups["orders"].sum()) if len(groups) else 0)
+    codes = set(groups["currency"].dropna())
+    require_one_currency(len(codes), sel.with_(by=()), fix="choose one with --currency EUR")
+    low, high = metrics.digit_bounds(groups["key"].to_numpy())
+    order = np.argsort(low, kind="stable")
+    groups = groups.iloc[order].reset_index(drop=True)
+    low, high = low[order], high[order]
+    costs = (0.0, 0.0)
+    if "orders_with_cost" in groups and groups["orders_with_cost"].sum() > 0:
+        r = metrics.rows(eng.execute(metrics.cost_totals(facts)))[0]
+        costs = (float(r["margin"] or 0), float(r["cost"] or 0))
+    o = _Totals.of(groups, low, high, costs)
+    p10, med, p90 = binned_quantiles(groups["orders"], low, np.maximum(high - 1e-12 * np.abs(
+        high), low), [0.1, 0.5, 0.9])
     aov = o.revenue / o.orders
     if not (med > 0 and aov > 0):
         raise NoDataError("the median order value or the AOV is not above 0: there is no "
@@ -221,12 +232,7 @@ def threshold(
         w0 *= 10
     n_fine = int(math.ceil(REACH_FACTOR * top / w0)) + 1
     fine = w0 * np.arange(n_fine + 1)
-    got = eng.execute(metrics.value_bins(facts, 0.0, w0, n_fine))
-    counts, sums, ship = (np.zeros(n_fine) for _ in range(3))
-    b = got["bin"].to_numpy(np.int64)
-    counts[b] = got["orders"].to_numpy(np.float64)
-    sums[b] = got["revenue"].to_numpy(np.float64)
-    ship[b] = got["shipping"].fillna(0).to_numpy(np.float64)
+    counts, sums, ship = _fine_bins(groups, low, w0, n_fine)
 
     def snap(x: float) -> float:
         return float(np.rint(x / w0) * w0)
@@ -343,9 +349,8 @@ def threshold(
                                          "detection": det},
                            notes=notes + assumptions, meta={
         "definition": sel.definition.name, "formula": sel.definition.formula,
-        "currency": str(row["currency_code"]), "statuses": list(sel.statuses),
-        "start": sel.start, "end": sel.end, "first_date": row["first_date"],
-        "last_date": row["last_date"], "engine": getattr(eng, "name", sel.engine_name),
+        "currency": next(iter(codes), None), "statuses": list(sel.statuses),
+        "start": sel.start, "end": sel.end, "engine": getattr(eng, "name", sel.engine_name),
         "offer": offer, "orders": o.orders, "aov": aov, "median": med,
         "current": t0, "current_source": source_of_t0, "bunching": fitted,
         "response": {"share": resp.share, "share_band": list(band), "reach": resp.reach,
@@ -354,6 +359,48 @@ def threshold(
         "margin": margin_used, "margin_source": margin_from,
         "rule_of_thumb": rule, "recommended": rec, "reason": reason,
         "assumptions": assumptions, "bin_width": w0, "selection": sel.describe()})
+
+
+@dataclass(frozen=True)
+class _Totals:
+    """What the analysis needs of all selected orders, summed over the digit groups (the
+    smallest and largest value to within a group, 0.01%)."""
+
+    orders: int
+    revenue: float
+    min_value: float
+    max_value: float
+    negative_orders: int
+    negative_revenue: float
+    orders_with_cost: int
+    margin: float
+    cost: float
+
+    @classmethod
+    def of(cls, g: pd.DataFrame, low: np.ndarray, high: np.ndarray,
+           costs: tuple[float, float]) -> _Totals:
+        neg = low < 0
+        with_cost = int(g["orders_with_cost"].sum()) if "orders_with_cost" in g else 0
+        return cls(int(g["orders"].sum()), float(g["revenue"].sum()), float(low.min()),
+                   float(high.max()), int(g.loc[neg, "orders"].sum()),
+                   float(g.loc[neg, "revenue"].sum()), with_cost, *costs)
+
+
+def _fine_bins(g: pd.DataFrame, low: np.ndarray, w0: float,
+               n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orders, value and shipping per fine bin [i·w0, (i+1)·w0), from the digit groups:
+    each group lies inside one bin when w0 is a multiple of its width (every bin up to a
+    decade above the median), else in the bin of its lowest value. Groups below 0 or
+    beyond the bins are left out (:func:`_with_rest` adds them back)."""
+    idx = np.floor(low / w0 + 1e-9)
+    keep = (low >= 0) & (idx < n)
+    i = idx[keep].astype(np.int64)
+
+    def per_bin(col: str) -> np.ndarray:
+        return np.bincount(i, g[col].fillna(0).to_numpy(np.float64)[keep], minlength=n)
+
+    ship = per_bin("shipping") if "shipping" in g else np.zeros(n)
+    return per_bin("orders"), per_bin("revenue"), ship
 
 
 def _share_of(j: Jump) -> str:
@@ -383,7 +430,7 @@ def _bunching(fine: np.ndarray, counts: np.ndarray, t0: float, w0: float, *,
                               "or lower --degree") from None
 
 
-def _margin(o: ValueStats, given: float | None) -> tuple[float, str]:
+def _margin(o: _Totals, given: float | None) -> tuple[float, str]:
     """The gross margin on order value: given, else Σ margin / Σ net sales (margin +
     cost) of the orders with a cost, else assumed."""
     if given is not None:
@@ -395,7 +442,7 @@ def _margin(o: ValueStats, given: float | None) -> tuple[float, str]:
     return o.margin / net, f"the orders' costs ({cover:.0%} of the orders have one)"
 
 
-def _with_rest(fine: np.ndarray, c: np.ndarray, s: np.ndarray, o: ValueStats,
+def _with_rest(fine: np.ndarray, c: np.ndarray, s: np.ndarray, o: _Totals,
                binned: float, binned_value: float,
                negative: tuple[float, float]) -> tuple[np.ndarray, ...]:
     """The fine bins, one bin before them for the orders of a negative value (``negative``:
