@@ -309,3 +309,24 @@ def test_threshold_command(shop):
                        (["--table", "nope"], "not one of the threshold's tables")):
         res = aovlab("threshold", "-w", "ws.duckdb", *args, cwd=shop)
         assert res.returncode == 2 and says in res.stderr and "Traceback" not in res.stderr
+
+
+def test_threshold_change_command(shop):
+    res = aovlab("threshold-change", "-w", "ws.duckdb", "--change", "2024-02-01", "--days",
+                 "28", "-f", "json", cwd=shop)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(res.stdout)
+    eff = {e["metric"]: e for e in r["tables"]["effects"]}
+    # tiny_orders, net value of placed and refunded: January 90, 50, 180, 30; February 80,
+    # 270, 60 (o5 is cancelled, o9 a test); the data ends on 10 February
+    assert r["meta"]["days"] == 28
+    assert eff["aov"]["treated_change"] == pytest.approx((80 + 270 + 60) / 3
+                                                         - (90 + 50 + 180 + 30) / 4)
+    assert eff["orders_per_day"]["treated_change"] == pytest.approx((3 - 4) / 28)
+    assert "no comparison group" in res.stderr and "runs past it" in res.stderr
+    res = aovlab("threshold-change", "-w", "ws.duckdb", "--change", "2024-02-01", "--by",
+                 "channel", "--treated", "web", "--days", "28", "--table", "periods", "-f", "csv",
+                 cwd=shop)
+    assert res.returncode == 0 and res.stdout.startswith("period,start,end,group")
+    res = aovlab("threshold-change", "-w", "ws.duckdb", "--change", "2023-01-01", cwd=shop)
+    assert res.returncode == 2 and "not inside the data" in res.stderr

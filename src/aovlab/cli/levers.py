@@ -1,4 +1,4 @@
-"""The lever commands: threshold (free shipping or "X off over Y").
+"""The lever commands: threshold (free shipping or "X off over Y") and threshold-change.
 
 Each builds one selection, calls one function of :mod:`aovlab.analyses.levers` and renders
 its result: a terminal view, one table with ``-f csv/parquet`` (``--table``), the whole
@@ -16,7 +16,14 @@ import typer
 from rich.text import Text
 
 from ..errors import AovlabError
-from ..report import check_output, render_threshold, write, write_console, write_text
+from ..report import (
+    check_output,
+    render_threshold,
+    render_threshold_change,
+    write,
+    write_console,
+    write_text,
+)
 from ..schema import DEFAULT_DEFINITION
 from . import (
     Currency_,
@@ -135,5 +142,55 @@ def threshold(
 
         write_text(threshold_page(r), chart_path, force=True)
         err.print(Text(f"chart written to {chart_path}"))
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command("threshold-change")
+def threshold_change(
+    change: Annotated[str, typer.Option(
+        help="First day of the new threshold (YYYY-MM-DD).")],
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    days: Annotated[int | None, typer.Option(
+        help="Days compared on each side of the change; default as many as the data has "
+             "on both sides, at most 91.")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        help="The new threshold: adds the share of orders at or over it.")] = None,
+    previous: Annotated[float | None, typer.Option(
+        help="The old threshold: adds the share of orders at or over it.")] = None,
+    by: Annotated[str | None, typer.Option(
+        help="Dimension of the comparison (channel, country, ...), with --treated.")] = None,
+    treated: Annotated[list[str] | None, typer.Option(
+        help="A value of --by that got the change (repeatable).")] = None,
+    control: Annotated[list[str] | None, typer.Option(
+        help="A value of --by that did not (repeatable); default all other values.")] = None,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/parquet: effects or periods.")] = "effects",
+    definition: Definition_ = DEFAULT_DEFINITION, currency: Currency_ = None,
+    status: Status_ = None, where: Where_ = None, engine: Engine_ = "duckdb",
+    fmt: Format_ = "table", output: Output_ = None, force: Force_ = False,
+) -> None:
+    """Did a threshold change work? Before vs after, with difference-in-differences."""
+    from ..analyses.levers import threshold_change as run
+
+    if table not in ("effects", "periods"):
+        raise AovlabError(f"--table {table!r} is not one of the threshold change's tables",
+                          fix="use effects or periods")
+    sel = selection_from(definition=definition, currency=currency, status=status,
+                         where=where, engine=engine)
+    with err.status("comparing the periods ...") if err.is_terminal else \
+            contextlib.nullcontext():
+        r = read_workspace(workspace, lambda ws: run(
+            ws, sel, change=change, days=days, threshold=threshold, previous=previous,
+            by=by, treated=treated, control=control))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[workspace], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[workspace], force=force),
+                      lambda c: render_threshold_change(r, c))
+    else:
+        render_threshold_change(r, console)
     for note in r.notes:
         err.print(Text(f"note: {note}", style="yellow"))

@@ -414,3 +414,25 @@ def render_threshold(r: Result, console: Console) -> None:
     head = f"recommended: {rec:,.2f}" if rec is not None else "recommended: no threshold"
     console.print(Text(f"{head} — {m['reason']}", style="bold"))
     console.print(Text(f"rule of thumb (30% above AOV): {m['rule_of_thumb']:,.2f}"))
+
+
+def render_threshold_change(r: Result, console: Console) -> None:
+    """``aovlab threshold-change`` in a terminal: the effects, then the periods."""
+    m = r.meta
+    who = (f"{', '.join(m['treated'])} ({m['by']}) against "
+           f"{', '.join(m['control']) if m['control'] else 'the other values'}"
+           if m["comparison"] else "all selected orders, no comparison group")
+    console.print(Text(f"{m['days']} days before vs from {m['change']}: {who}; "
+                       f"{m['definition']} AOV, {m['currency']}"))
+    e = r.tables["effects"]
+    if m["comparison"]:
+        keep = ["metric", "treated_before", "treated_after", "treated_change",
+                "comparison_change", "did", "did_ci_low", "did_ci_high", "did_p",
+                "placebo_p"]
+    else:
+        keep = ["metric", "treated_before", "treated_after", "treated_change",
+                "treated_change_pct", "treated_ci_low", "treated_ci_high"]
+    console.print(rich_table(e[keep], title="Effects (after − before)",
+                             caption=f"{m['level']:.0%} intervals; -f csv for every column",
+                             width=console.width))
+    console.print(rich_table(r.tables["periods"], title="Periods", width=console.width))

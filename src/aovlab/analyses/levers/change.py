@@ -127,7 +127,7 @@ def threshold_change(
                                       "values")
         require_one_currency(int(max(s["currencies"] for s in stats[p].values())),
                              sel.with_(by=()), fix="choose one with --currency EUR")
-    arms = list(stats["before"])
+    arms = [a for a in ("treated", "comparison") if a in stats["before"]]
     length = {p: (b - a).days + 1 for p, (a, b) in {**periods, **placebo}.items()}
 
     rows = []
