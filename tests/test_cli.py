@@ -330,3 +330,21 @@ def test_threshold_change_command(shop):
     assert res.returncode == 0 and res.stdout.startswith("period,start,end,group")
     res = aovlab("threshold-change", "-w", "ws.duckdb", "--change", "2023-01-01", cwd=shop)
     assert res.returncode == 2 and "not inside the data" in res.stderr
+
+
+def test_price_test_command(tmp_path):
+    f = tmp_path / "arms.csv"
+    f.write_text("price,visitors,orders,units,revenue\n20,10000,400,480,16000\n"
+                 "24,10000,330,380,14520\n")
+    res = aovlab("price-test", str(f), "--unit-cost", "8", "-f", "json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(res.stdout)
+    assert [a["aov"] for a in r["tables"]["arms"]] == [40.0, 44.0]
+    assert "not always better" in res.stderr
+    res = aovlab("price-test", str(f), "--table", "elasticity", "-f", "csv", cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.startswith("elasticity,ci_low")
+    res = aovlab("price-test", str(f), cwd=tmp_path)
+    assert res.returncode == 0 and "Price test, against 20" in res.stdout
+    f.write_text("price,visitors\n20,10\n")
+    res = aovlab("price-test", str(f), cwd=tmp_path)
+    assert res.returncode == 2 and "missing" in res.stderr and "Traceback" not in res.stderr

@@ -29,6 +29,7 @@ from .analyses import (
     holdout,
     kpis,
     movers,
+    price_test,
     replenishment,
     rfm,
     segments,
@@ -60,5 +61,5 @@ __all__ = [
     "check_additivity", "clv", "cohorts", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
     "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
-    "ThresholdResult", "threshold_change", "workspace_status"
+    "ThresholdResult", "threshold_change", "price_test", "workspace_status"
 ]

@@ -9,7 +9,7 @@ from .customers import clv, cohorts, holdout, rfm, segments
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
 from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
-from .levers import ThresholdResult, threshold, threshold_change
+from .levers import ThresholdResult, price_test, threshold, threshold_change
 from .result import Result
 from .values import dimension_values
 
@@ -17,5 +17,5 @@ __all__ = [
     "DEFAULT_PERCENTILES", "Explanation", "Histogram", "KpiResult", "Result", "baskets",
     "bundles", "check_additivity", "clv", "cohorts", "cross_sell", "dimension_values",
     "explain", "histogram", "holdout", "kpis", "movers", "replenishment", "rfm", "segments",
-    "threshold", "ThresholdResult", "threshold_change"
+    "threshold", "ThresholdResult", "threshold_change", "price_test"
 ]

@@ -1,4 +1,5 @@
-"""The lever commands: threshold (free shipping or "X off over Y") and threshold-change.
+"""The lever commands: threshold (free shipping or "X off over Y"), threshold-change and
+price-test.
 
 Each builds one selection, calls one function of :mod:`aovlab.analyses.levers` and renders
 its result: a terminal view, one table with ``-f csv/parquet`` (``--table``), the whole
@@ -18,6 +19,7 @@ from rich.text import Text
 from ..errors import AovlabError
 from ..report import (
     check_output,
+    render_price_test,
     render_threshold,
     render_threshold_change,
     write,
@@ -192,5 +194,41 @@ def threshold_change(
                       lambda c: render_threshold_change(r, c))
     else:
         render_threshold_change(r, console)
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command("price-test")
+def price_test(
+    arms: Annotated[Path, typer.Argument(
+        help="CSV or Parquet file, one row per tested price: price, visitors, orders, "
+             "units, revenue (and optionally revenue_sq, cost, unit_cost, arm).")],
+    control: Annotated[float | None, typer.Option(
+        help="The control arm's price; default the first row.")] = None,
+    unit_cost: Annotated[float | None, typer.Option(
+        help="The tested product's unit cost, for profit per visitor.")] = None,
+    margin: Annotated[float | None, typer.Option(
+        help="Gross margin on the rest of the orders' value (0.4 = 40%).")] = None,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/parquet: arms or elasticity.")] = "arms",
+    fmt: Format_ = "table", output: Output_ = None, force: Force_ = False,
+) -> None:
+    """Analyse a price test: conversion, units, AOV, revenue and profit per visitor per
+    price, the elasticity and the profit-maximising price."""
+    from ..analyses.levers import price_test as run
+
+    if table not in ("arms", "elasticity"):
+        raise AovlabError(f"--table {table!r} is not one of the price test's tables",
+                          fix="use arms or elasticity")
+    r = run(arms, control=control, unit_cost=unit_cost, margin=margin)
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[arms], force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=[arms], force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=[arms], force=force),
+                      lambda c: render_price_test(r, c))
+    else:
+        render_price_test(r, console)
     for note in r.notes:
         err.print(Text(f"note: {note}", style="yellow"))

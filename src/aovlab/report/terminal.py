@@ -436,3 +436,26 @@ def render_threshold_change(r: Result, console: Console) -> None:
                              caption=f"{m['level']:.0%} intervals; -f csv for every column",
                              width=console.width))
     console.print(rich_table(r.tables["periods"], title="Periods", width=console.width))
+
+
+def render_price_test(r: Result, console: Console) -> None:
+    """``aovlab price-test`` in a terminal: the arms against the control, the elasticity."""
+    m = r.meta
+    a = r.tables["arms"]
+    cols = ["arm", "price", "control", "visitors", "conversion", "units_per_visitor", "aov",
+            "revenue_per_visitor", "profit_per_visitor", "conversion_lift",
+            "revenue_per_visitor_lift", "profit_per_visitor_lift"]
+    console.print(rich_table(a[[c for c in cols if c in a]],
+                             title=f"Price test, against {m['control']:g}",
+                             caption="lifts are relative; -f csv for intervals and p-values",
+                             width=console.width))
+    e = m["elasticity"]
+    if e:
+        console.print(Text(
+            f"elasticity of units per visitor on price: {e['elasticity']:.2f} "
+            f"[{e['ci_low']:.2f}, {e['ci_high']:.2f}] (p {e['p']:.3g}, {e['arms']} arms); "
+            f"best price for {e['objective']} within the tested range: "
+            f"{e['best_price']:,.2f} [{e['best_price_ci_low']:,.2f}, "
+            f"{e['best_price_ci_high']:,.2f}]"))
+    console.print(Text(f"best tested arm by {m['best_tested_by']}: {m['best_tested']:g}",
+                       style="bold"))
