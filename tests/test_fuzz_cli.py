@@ -41,9 +41,18 @@ COMMANDS = {
     "definitions": [],
     "import": ["--format", "--mapping", "--currency", "--timezone", "--json", "--lines",
                "--source"],
+    "threshold": ["--current", "--no-detect", "--offer", "--fee", "--amount", "--rate",
+                  "--margin", "--share", "--reach", "--overshoot", "--candidates", "--boots",
+                  "--table", "--chart", "--definition", "--currency", "--where", "--format",
+                  "--output", "--force"],
+    "threshold-change": ["--change", "--days", "--threshold", "--previous", "--by",
+                         "--treated", "--control", "--table", "--where", "--format",
+                         "--output", "--force"],
+    "price-test": ["--control", "--unit-cost", "--margin", "--table", "--format",
+                   "--output", "--force"],
     "bogus": [],
 }
-FLAGS = {"--force", "--json", "--lines"}
+FLAGS = {"--force", "--json", "--lines", "--no-detect"}
 
 
 @pytest.fixture(scope="module")

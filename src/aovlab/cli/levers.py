@@ -54,7 +54,7 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
     try:
         if ":" in text:
             a, b, step = (float(x) for x in text.split(":"))
-            if not (step > 0 and b >= a):
+            if not (step > 0 and b >= a and (b - a) / step < 1000):
                 raise ValueError
             return [a + i * step for i in range(int(math.floor((b - a) / step + 1e-9)) + 1)]
         out = [float(x) for x in text.split(",") if x.strip()]
@@ -62,7 +62,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
         out = []
     if not out or not all(map(math.isfinite, out)):
         raise AovlabError(f"{option} {text!r} is not a list of thresholds",
-                          fix=f"write e.g. {option} 40,50,60 or {option} 40:100:5")
+                          fix=f"write e.g. {option} 40,50,60 or {option} 40:100:5 (at most "
+                              "1,000 thresholds)")
     return out
 
 
@@ -120,6 +121,9 @@ def threshold(
         raise AovlabError(f"--table {table!r} is not one of the threshold's tables",
                           fix="use candidates, bins or detection")
     cands = _numbers(candidates, "--candidates")
+    if chart is not None and not chart.parent.exists():
+        raise AovlabError(f"the folder of --chart {chart} does not exist",
+                          fix=f"create {chart.parent} first, or write elsewhere")
     chart_path = (check_output(chart, protect=[workspace, *([output] if output else [])],
                                force=force) if chart is not None else None)
     sel = selection_from(definition=definition, start=start, end=end, currency=currency,

@@ -45,6 +45,8 @@ from ..result import Result
 
 #: The default window each side of the change: at most a quarter, to keep seasons apart.
 MAX_DAYS = 91
+#: The longest window that may be asked for (ten years each side).
+MAX_DAYS_GIVEN = 3660
 #: Below this many orders in a period and group, no interval is given.
 MIN_ORDERS = 30
 
@@ -74,12 +76,12 @@ def threshold_change(
     day = parse_date(change, "change")
     if day is None:
         raise DefinitionError("the change date is missing", fix="pass change=2024-06-01")
-    if days is not None and not (isinstance(days, int) and days >= 1):
-        raise DefinitionError(f"days {days!r} must be a whole number of days, 1 or more",
-                              fix="use e.g. 28")
+    if days is not None and not (isinstance(days, int) and 1 <= days <= MAX_DAYS_GIVEN):
+        raise DefinitionError(f"days {days!r} must be a whole number of days from 1 to "
+                              f"{MAX_DAYS_GIVEN:,}", fix="use e.g. 28")
     if not (isinstance(level, float) and 0.5 <= level < 1):
         raise DefinitionError(f"level {level!r} must be from 0.5 to below 1", fix="use 0.95")
-    for name, t in (("threshold", threshold), ("previous", previous)):
+    for name, t in (("new", threshold), ("previous", previous)):
         if t is not None and not (isinstance(t, int | float) and math.isfinite(t) and t > 0):
             raise DefinitionError(f"the {name} threshold {t!r} must be a number above 0",
                                   fix="pass the threshold in the orders' currency, e.g. 50")
@@ -109,8 +111,9 @@ def threshold_change(
     periods = {"before": (day - timedelta(days=n_days), day - timedelta(days=1)),
                "after": (day, day + timedelta(days=n_days - 1))}
     half = n_days // 2
-    placebo = {"early": (periods["before"][0], periods["before"][0] + timedelta(days=half - 1)),
-               "late": (periods["before"][0] + timedelta(days=half), periods["before"][1])}
+    placebo = {} if half < 1 else {  # a one-day before period has no halves
+        "early": (periods["before"][0], periods["before"][0] + timedelta(days=half - 1)),
+        "late": (periods["before"][0] + timedelta(days=half), periods["before"][1])}
     notes: list[str] = []
     if days is not None and (periods["before"][0] < first or periods["after"][1] > last):
         notes.append(f"the data covers {first} to {last}: a period of {n_days} days each "
@@ -159,10 +162,14 @@ def threshold_change(
             did, se = dt - dc, math.hypot(st, sc)
             row |= {"did": did, "did_ci_low": did - z * se, "did_ci_high": did + z * se,
                     "did_p": _p(did, se)}
-            pt = _diff(m, stats["early"]["treated"], stats["late"]["treated"], length)
-            pc = _diff(m, stats["early"]["comparison"], stats["late"]["comparison"], length)
-            row |= {"placebo_did": pt[0] - pc[0], "placebo_p": _p(pt[0] - pc[0],
-                                                                   math.hypot(pt[1], pc[1]))}
+            if placebo:
+                pt = _diff(m, stats["early"]["treated"], stats["late"]["treated"], length)
+                pc = _diff(m, stats["early"]["comparison"], stats["late"]["comparison"],
+                           length)
+                pd_, pse = pt[0] - pc[0], math.hypot(pt[1], pc[1])
+            else:
+                pd_, pse = math.nan, math.nan
+            row |= {"placebo_did": pd_, "placebo_p": _p(pd_, pse)}
         effects.append(row)
     effects_table = pd.DataFrame(effects)
 

@@ -69,6 +69,8 @@ ASSUMED_REACH, ASSUMED_OVERSHOOT = BELOW, 0.2
 ASSUMED_MARGIN = 0.5
 #: The rule of thumb the result shows beside the recommendation.
 RULE_OF_THUMB = 1.3
+#: More candidates than a table can show; beyond it the predictions are only slow.
+MAX_CANDIDATES = 1000
 #: Default candidates: round numbers from 60% to 200% of the AOV.
 CANDIDATE_RANGE = (0.6, 2.0)
 
@@ -177,6 +179,9 @@ def threshold(
         raise DefinitionError("pass an amount or a rate off, not both",
                               fix="keep one of them")
     if candidates is not None:
+        if not 1 <= len(candidates) <= MAX_CANDIDATES:
+            raise DefinitionError(f"{len(candidates):,} candidate thresholds: pass 1 to "
+                                  f"{MAX_CANDIDATES:,}", fix="e.g. candidates=[40, 50, 60]")
         for c in candidates:
             _check("a candidate threshold", c, 1e-9, None, "pass thresholds above 0")
 
@@ -241,6 +246,11 @@ def threshold(
     jump_hit: Jump | None = None
     tests: list[Jump] = []
     t0 = snap(current) if current is not None else None
+    if t0 is not None and t0 < 10 * w0:
+        raise DefinitionError(
+            f"the current threshold {current:g} is too small for these order values (median "
+            f"{med:,.2f}): the bunching fit needs bins of at least {w0:g}",
+            fix="pass the threshold in the orders' currency, or leave --current out")
     source_of_t0 = "given" if current is not None else None
     if current is None and detect and not len(detect_at):
         notes.append("too few distinct order values to look for an existing threshold: "
@@ -324,7 +334,9 @@ def threshold(
     edges, c_all, s_all = _with_rest(fine, c0, s0, o, float(counts.sum()),
                                      float(sums.sum()), neg)
     rule = snap(RULE_OF_THUMB * aov)
-    wanted = sorted({snap(c) for c in cands} | {rule} | ({t0} if t0 is not None else set()))
+    # a candidate below the bin width would be 0: the smallest bin edge stands for it
+    wanted = sorted({max(snap(c), w0) for c in cands} | {rule}
+                    | ({t0} if t0 is not None else set()))
     costs = {"margin": margin_used, "fee": fee_used, "amount": amount, "rate": rate}
     table = _table(edges, c_all, s_all, wanted, resp, band, costs, t0, rule)
     rec, reason = _recommend(table, resp, band, t0, margin_used)
