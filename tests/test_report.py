@@ -38,13 +38,14 @@ def test_the_report_works_offline_and_names_its_definition(uci):
     assert "@import" not in html and "cdn.plot.ly" not in html.split("<script>", 1)[0]
     assert get_plotlyjs()[:200] in html  # Plotly's JavaScript, inlined once
     assert html.count(get_plotlyjs()[:200]) == 1
-    assert _sections(html) == ["trend", "histogram", "why", "by-country", "by-customer_type",
-                               "by-product", "cohorts", "segments", "notes"]  # no traffic:
-    # no funnel; one channel
+    assert _sections(html) == ["trend", "histogram", "threshold", "why", "by-country",
+                               "by-customer_type", "by-product", "cohorts", "segments",
+                               "notes"]  # no traffic: no funnel; one channel; UCI's £300
+    # free-delivery threshold
     figures = re.findall(r'<script type="application/json" id="figure-[^"]+">(.*?)</script>',
                          html, re.S)
     titles = [json.loads(f)["layout"]["title"]["text"] for f in figures]
-    assert len(titles) == 8 and all(t.endswith("— net definition") for t in titles)
+    assert len(titles) == 9 and all(t.endswith("— net definition") for t in titles)
     assert f"Orders {EN.date_range('2010-12-01', '2011-12-09')}, GBP." in html
 
 

@@ -281,7 +281,10 @@ def customer_segments(data: ReportData, s: Speaker) -> Chart | None:
 
 def charts(data: ReportData, s: Speaker) -> list[Chart]:
     """Every chart the data has, in the report's order."""
-    out: list[Chart | None] = [trend(data, s), order_values(data, s), why(data, s)]
+    out: list[Chart | None] = [trend(data, s), order_values(data, s)]
+    if data.threshold is not None:
+        out.append(threshold_chart(data.threshold, s))
+    out.append(why(data, s))
     out += [breakdown(data, dim, s) for dim in data.breakdowns]
     out += [funnel(data, s), cohort_triangle(data, s), customer_segments(data, s)]
     return [c for c in out if c is not None]

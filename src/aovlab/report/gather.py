@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyses import cohorts, explain, histogram, kpis, segments
+from ..analyses import cohorts, explain, histogram, kpis, segments, threshold
 from ..errors import AovlabError, CurrencyMixError
 from ..query import LAST_UNITS, VS, Selection, compared_with, last_whole
 
@@ -41,6 +41,8 @@ class ReportData:
     #: Monthly cohorts and RFM segments, or None without customer ids (or when left out).
     cohorts: Any | None = None
     segments: Any | None = None
+    #: The free-shipping threshold analysis, where the orders show an existing threshold.
+    threshold: Any | None = None
 
     @property
     def currency(self) -> str:
@@ -65,6 +67,8 @@ class ReportData:
         if self.segments is not None:
             out["segments"] = self.segments.tables["segments"]
             out["tiers"] = self.segments.tables["tiers"]
+        if self.threshold is not None:
+            out["threshold"] = self.threshold.table
         return out
 
 
@@ -121,7 +125,18 @@ def gather(source: Any, sel: Selection, *, last: str | None = None,
         selection=sel, overall=overall, grain=grain, trend=kpis(source, sel, period=grain),
         latest=latest, histogram=histogram(source, sel), breakdowns=breakdowns,
         why_by=why_by, why=_why(source, sel, opening, unit, why_by, vs, notes), last=last,
-        notes=notes, **(_customers(source, sel, notes) if customers else {}))
+        notes=notes, threshold=_threshold(source, sel),
+        **(_customers(source, sel, notes) if customers else {}))
+
+
+def _threshold(source: Any, sel: Selection):
+    """The threshold analysis when the orders show an existing threshold (a report does
+    not draw an assumed response), else None."""
+    try:
+        r = threshold(source, sel, boots=100)
+    except AovlabError:  # no positive order values, a threshold too near the edge, ...
+        return None
+    return r if r.current is not None else None
 
 
 def _latest(source: Any, sel: Selection, grain: str, last_day: Any, notes: list[str]):

@@ -69,6 +69,8 @@ ASSUMED_REACH, ASSUMED_OVERSHOOT = BELOW, 0.2
 ASSUMED_MARGIN = 0.5
 #: The rule of thumb the result shows beside the recommendation.
 RULE_OF_THUMB = 1.3
+#: Below this many orders the predictions rest on a handful of orders per candidate.
+FEW_ORDERS = 1000
 #: More candidates than a table can show; beyond it the predictions are only slow.
 MAX_CANDIDATES = 1000
 #: Default candidates: round numbers from 60% to 200% of the AOV.
@@ -326,6 +328,9 @@ def threshold(
     if sel.definition.name == "total" and offer == "shipping":
         notes.append("the total definition counts shipping in the order value: the "
                      "shipping given away is counted as a cost, not taken off the value")
+    if o.orders < FEW_ORDERS:
+        notes.append(f"only {o.orders:,} orders: a candidate's prediction rests on the few "
+                     "orders just below it; read the table as a sketch")
     notes.append("orders are moved, not created: a threshold's effect on conversion is not "
                  "modelled, and the band covers the response's uncertainty only")
 
