@@ -214,3 +214,19 @@ def test_detection_from_one_fine_histogram_equals_detection_on_the_orders():
     hit2, tests2 = detect_counts(fine, counts, cands)
     assert hit is not None and hit2 is not None and hit.threshold == hit2.threshold == 50
     np.testing.assert_allclose([t.z for t in tests2], [t.z for t in tests], rtol=1e-6)
+
+
+@pytest.mark.parametrize("sigma", [0.9, 1.0, 1.2])
+def test_no_threshold_is_invented_on_big_smooth_stores(sigma):
+    """400,000 lognormal orders and no threshold: none is found (a grid reaching below 0
+    once made the polynomial's misfit look like a jump at this size), while a real one on
+    the same store still is."""
+    from aovlab.stats.bunching import detect
+
+    v = np.random.default_rng(int(sigma * 10)).lognormal(np.log(40), sigma, 400_000)
+    hit, tests = detect(v)
+    assert hit is None, (hit, max(t.z for t in tests))
+    if sigma <= 1.0:  # at σ 1.2 the deficit below 50 drowns in the steep density (z 0.7)
+        padded, _ = ThresholdStore(50, 0.2, 15, 5, sigma=sigma).sample(400_000, 3)
+        hit, _ = detect(padded)
+        assert hit is not None and hit.threshold == 50

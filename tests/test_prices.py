@@ -154,3 +154,49 @@ def test_a_polars_frame_and_a_parquet_file(tmp_path):
     _arms().to_parquet(tmp_path / "a.parquet")
     b = aovlab.price_test(tmp_path / "a.parquet").table
     assert b["aov"].tolist() == [40.0, 44.0]
+
+
+def test_orders_of_several_units_keep_the_coverage_with_units_sq():
+    """Orders of 1–5 units (compound Poisson): with the orders' Σ units² the interval holds
+    the true elasticity in 90–99% of 300 seeded stores; a note says when it is missing."""
+    rng = np.random.default_rng(1)
+    prices = np.array([18.0, 20.0, 22.0, 24.0])
+    visitors = np.full(4, 20_000.0)
+    hits = 0
+    for _ in range(300):
+        orders = rng.poisson(visitors * 0.02 * (prices / 20) ** -1.5)
+        per = [rng.integers(1, 6, k) for k in orders]
+        units = np.array([x.sum() for x in per], float)
+        usq = np.array([(x.astype(float) ** 2).sum() for x in per])
+        lo, hi = elasticity(prices, units, visitors, units_sq=usq).ci
+        hits += lo <= -1.5 <= hi
+    assert 270 <= hits <= 297
+    r = aovlab.price_test(_arms(units=[1200, 950]))
+    assert any("no units_sq" in n for n in r.notes)
+
+
+def test_a_price_that_sold_nothing_is_named_and_not_picked():
+    arms = pd.DataFrame({"price": [20.0, 25.0, 30.0], "visitors": [1000, 1000, 1000],
+                         "orders": [50, 40, 0], "units": [50, 40, 0],
+                         "revenue": [1000.0, 1000.0, 0.0]})
+    r = aovlab.price_test(arms, unit_cost=5.0)
+    assert any("no units sold at 30" in n for n in r.notes)
+    assert r.tables["elasticity"]["best_price"].iloc[0] <= 25.0
+
+
+def test_relative_lift_of_a_loss_that_shrinks_is_a_gain():
+    # unit cost 30 above both prices: profit per visitor −0.48 → −0.228
+    r = aovlab.price_test(_arms(), unit_cost=30.0)
+    a = r.table
+    assert a["profit_per_visitor"].tolist() == pytest.approx([-0.48, -0.228])
+    assert a["profit_per_visitor_lift"].iloc[1] == pytest.approx((0.48 - 0.228) / 0.48)
+    # a zero in the tested arm still has an interval
+    z = aovlab.price_test(_arms(orders=[400, 0], units=[480, 0], revenue=[16_000.0, 0.0]))
+    assert np.isfinite(z.table["conversion_lift_ci_low"].iloc[1])
+
+
+def test_impossible_sums_of_squares_are_refused(tmp_path):
+    f = tmp_path / "arms.csv"
+    _arms(revenue_sq=[100.0, 330 * 44.0 ** 2]).to_csv(f, index=False)
+    with pytest.raises(InputError, match=r"(?s)row 1, column 'revenue_sq'.*below"):
+        aovlab.price_test(f)

@@ -104,3 +104,20 @@ def test_bad_settings(kw, err, match):
     ws = workspace_with(_store(0.1, n=2000))
     with pytest.raises(err, match=match):
         aovlab.threshold_change(ws, **kw)
+
+
+def test_currencies_are_never_mixed_across_groups():
+    from aovlab.errors import CurrencyMixError
+
+    df = _store(0.2, n=4000)
+    ws = workspace_with(df[df.country == "UK"], currency="GBP")
+    aovlab.import_frame(ws, df[df.country == "FR"], kind="orders", currency="EUR",
+                        source="fr")
+    with pytest.raises(CurrencyMixError):
+        aovlab.threshold_change(ws, change="2024-04-01", by="country", treated="UK")
+    # in pounds only, France (in euros) leaves no comparison group: said, not summed
+    with pytest.raises(NoDataError, match="no comparison orders"):
+        aovlab.threshold_change(ws, change="2024-04-01", by="country", treated="UK",
+                                currency="GBP")
+    r = aovlab.threshold_change(ws, change="2024-04-01", currency="GBP")
+    assert r.meta["currency"] == "GBP"

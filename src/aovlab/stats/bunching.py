@@ -186,6 +186,8 @@ class Jump:
     threshold: float
     z_above: float
     z_below: float
+    #: The excess above T as a share of the counterfactual there: how big the jump is.
+    excess_share: float = float("nan")
 
     @property
     def z(self) -> float:
@@ -197,11 +199,15 @@ class Jump:
 def jump_grid(threshold: float, *, below: float = 0.3, above: float = 0.1,
               width: float = 0.01) -> np.ndarray:
     """The bin edges of the jump test at ``threshold`` (window and bins as shares of it):
-    bins of ``width``·T over four windows each side."""
+    bins of ``width``·T over four windows each side, none below 0. Order values start at
+    0: bins below it are empty by construction, and a polynomial bent through that kink
+    leaves a bias that grows with the orders while the noise grows with their root — on
+    400k lognormal orders it "found" thresholds where there were none."""
     t = float(threshold)
     w = t * width
     span = 4 * max(t * below, t * above)
-    return t - span + w * np.arange(int(round(2 * span / w)) + 1)
+    first = max(0, int(np.ceil((span - t) / w - 1e-9)))
+    return t - span + w * np.arange(first, int(round(2 * span / w)) + 1)
 
 
 def jump(values: np.ndarray, threshold: float, *, below: float = 0.3, above: float = 0.1,
@@ -242,7 +248,9 @@ def jump_counts(edges: np.ndarray, counts: np.ndarray, threshold: float, *,
         se = np.sqrt(max(float(cf[mask].sum()), 1.0) + float(g @ V @ g))
         return float(sign * (c[mask] - cf[mask]).sum() / se)
 
-    return Jump(t, z(upper, 1.0), z(lower, -1.0))
+    up_cf = float(cf[upper].sum())
+    share = float((c[upper] - cf[upper]).sum() / up_cf) if up_cf > 0 else float("nan")
+    return Jump(t, z(upper, 1.0), z(lower, -1.0), share)
 
 
 def round_steps(p_lo: float, median: float, p_hi: float) -> np.ndarray:
@@ -313,18 +321,26 @@ def critical_z(alpha: float, tests: int) -> float:
     return float(-ndtri(alpha / max(tests, 1)))
 
 
+#: The smallest jump reported: orders just above T at least 2% over the counterfactual.
+#: Beyond noise is not enough on a big store, where a polynomial's slight misfit of a
+#: smooth distribution is "significant"; a threshold's excess is tens of percent.
+MIN_EXCESS = 0.02
+
+
 def _pick(tests: list[Jump], alpha: float) -> Jump | None:
-    if not tests:
+    real = [j for j in tests if j.excess_share >= MIN_EXCESS]
+    if not real:
         return None
-    best = max(tests, key=lambda j: j.z)
+    best = max(real, key=lambda j: j.z)
     return best if best.z > critical_z(alpha, len(tests)) else None
 
 
 def detect(values: np.ndarray, candidates: np.ndarray | None = None, *,
            alpha: float = 0.05, **settings: float) -> tuple[Jump | None, list[Jump]]:
-    """The candidate threshold with the strongest jump, when it is beyond noise: its
-    weaker z above the one-sided Bonferroni critical value for ``alpha`` over all
-    candidates (so a store with no threshold gets none at rate ≤ ``alpha``). Returns the
+    """The candidate threshold with the strongest jump, when it is beyond noise and big
+    enough: its weaker z above the one-sided Bonferroni critical value for ``alpha`` over
+    all candidates (so a store with no threshold gets none at rate ≤ ``alpha``) and an
+    excess of at least :data:`MIN_EXCESS` of the counterfactual above it. Returns the
     detected jump (or None) and every candidate's test."""
     cands = round_candidates(values) if candidates is None else np.asarray(candidates)
     tests = [jump(values, t, **settings) for t in cands if t > 0]

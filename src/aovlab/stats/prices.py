@@ -4,9 +4,12 @@ maximises profit per visitor within the tested range.
 Each arm (a price p shown to v visitors) has u units sold. Demand per visitor
 q = u / v; its constant-elasticity model ln q = a + ε·ln p is fitted by weighted least
 squares over the arms, with weights u (the delta method gives Var(ln q̂) ≈ 1/u for Poisson
-counts). With three or more arms the standard error is scaled by √(max(1, X²/(k − 2))), the
-Pearson dispersion of the fit (quasi-likelihood, McCullagh & Nelder 1989, §4.5), so arms
-that scatter more than Poisson noise widen the interval. With two arms the fit is exact:
+counts; u²/Σk² with the orders' Σ units², compound Poisson). With three or more arms the
+standard error is scaled by √(max(1, X²/(k − 2))), the Pearson dispersion of the fit
+(quasi-likelihood, McCullagh & Nelder 1989, §4.5), so arms that scatter more than the
+noise widen the interval — then on Student's t with k − 2 degrees of freedom, as the scale
+is estimated (a dispersion at or below 1 keeps the known Poisson scale, and the normal).
+With two arms the fit is exact:
 ε = Δln q / Δln p, SE = √(1/u₁ + 1/u₂) / |Δln p|.
 
 Profit per visitor at price p is π(p) = q(p)·(p − c) for a unit cost c (c = 0: revenue
@@ -21,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr, ndtri, stdtr, stdtrit
 
 
 def wilson(k: float, n: float, level: float = 0.95) -> tuple[float, float]:
@@ -54,31 +57,38 @@ class Elasticity:
 
 
 def elasticity(prices: np.ndarray, units: np.ndarray, visitors: np.ndarray,
-               level: float = 0.95) -> Elasticity:
+               level: float = 0.95, units_sq: np.ndarray | None = None) -> Elasticity:
     """The constant-elasticity fit of units per visitor on price over the arms (those with
-    units sold and visitors; at least two distinct prices)."""
+    units sold and visitors; at least two distinct prices). ``units_sq`` (Σ over orders of
+    their units², per arm) makes the units compound Poisson, Var(ln q̂) ≈ Σk² / u²: orders
+    of several units scatter more than Poisson units. With three or more arms the interval
+    uses Student's t on k − 2 degrees of freedom when the dispersion is estimated above 1."""
     p = np.asarray(prices, dtype=np.float64)
     u = np.asarray(units, dtype=np.float64)
     v = np.asarray(visitors, dtype=np.float64)
+    sq = u if units_sq is None else np.asarray(units_sq, dtype=np.float64)
     ok = (u > 0) & (v > 0) & (p > 0)
-    p, u, v = p[ok], u[ok], v[ok]
+    p, u, v, sq = p[ok], u[ok], v[ok], sq[ok]
     if len(np.unique(p)) < 2:
         raise ValueError("an elasticity needs units sold at two or more prices")
     x, y = np.log(p), np.log(u / v)
     X = np.column_stack([np.ones_like(x), x])
-    xtw = X.T * u
+    xtw = X.T * (u * u / np.maximum(sq, u))
     cov = np.linalg.inv(xtw @ X)
     beta = cov @ xtw @ y
     k = len(p)
     dispersion = 1.0
     if k > 2:
         fitted = v * np.exp(X @ beta)
-        dispersion = max(1.0, float(np.sum((u - fitted) ** 2 / fitted)) / (k - 2))
+        var = fitted * np.maximum(sq, u) / u  # Poisson, or compound Poisson with units_sq
+        dispersion = max(1.0, float(np.sum((u - fitted) ** 2 / var)) / (k - 2))
     se = math.sqrt(cov[1, 1] * dispersion)
-    z = float(ndtri(0.5 + level / 2))
+    estimated = dispersion > 1
+    z = float(stdtrit(k - 2, 0.5 + level / 2)) if estimated else float(ndtri(0.5 + level / 2))
     e = float(beta[1])
-    return Elasticity(e, se, (e - z * se, e + z * se), float(2 * ndtr(-abs(e) / se)),
-                      float(beta[0]), k, dispersion)
+    p_value = float(2 * (stdtr(k - 2, -abs(e) / se) if estimated else ndtr(-abs(e) / se)))
+    return Elasticity(e, se, (e - z * se, e + z * se), p_value, float(beta[0]), k,
+                      dispersion)
 
 
 def best_price(e: Elasticity, low: float, high: float, unit_cost: float = 0.0,

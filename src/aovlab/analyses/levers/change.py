@@ -128,8 +128,10 @@ def threshold_change(
                                   f"{periods[p][1]})",
                                   fix="check the dates, --where and the treated/control "
                                       "values")
-        require_one_currency(int(max(s["currencies"] for s in stats[p].values())),
-                             sel.with_(by=()), fix="choose one with --currency EUR")
+        # one group per value of by: a currency per row, so the codes across rows count
+        codes = set().union(*(s["codes"] for s in stats[p].values()))
+        many = max(max(s["currencies"] for s in stats[p].values()), len(codes))
+        require_one_currency(int(many), sel.with_(by=()), fix="choose one with --currency EUR")
     arms = [a for a in ("treated", "comparison") if a in stats["before"]]
     length = {p: (b - a).days + 1 for p, (a, b) in {**periods, **placebo}.items()}
 
@@ -238,16 +240,19 @@ def _arms(eng, sel: Selection, span: tuple[date, date], by: str | None,
         x = xs.get(tuple(r[k] for k in keys), {})
         cur = out.setdefault(arm, {"o": OrderStats.zero(), "c": CustomerStats.zero(),
                                    "over_threshold": 0, "over_previous": 0,
-                                   "currencies": 0, "currency": r["currency_code"]})
+                                   "currencies": 0, "codes": set(),
+                                   "currency": r["currency_code"]})
         cur["o"] = cur["o"] + OrderStats.from_row(r)
         cur["c"] = cur["c"] + CustomerStats.from_row(_filled(r))
         cur["currencies"] = max(cur["currencies"], int(r["currencies"] or 0))
+        if r["currency_code"] is not None:
+            cur["codes"].add(str(r["currency_code"]))
         for k in ("over_threshold", "over_previous"):
             cur[k] += int(x.get(k) or 0)
     for arm in ("treated", "comparison") if by else ("treated",):
         out.setdefault(arm, {"o": OrderStats.zero(), "c": CustomerStats.zero(),
                              "over_threshold": 0, "over_previous": 0, "currencies": 0,
-                             "currency": None})
+                             "codes": set(), "currency": None})
     return out
 
 

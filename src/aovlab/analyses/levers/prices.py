@@ -14,6 +14,8 @@ units      units of the tested product sold (required)
 revenue    the value of those orders (required)
 revenue_sq optional: Σ over visitors of their revenue², for intervals of revenue per
            visitor and AOV
+units_sq   optional: Σ over orders of their units² of the product, for the elasticity's
+           interval when orders carry several units
 cost       optional: the cost of goods of those orders (then profit = revenue − cost)
 unit_cost  optional: the tested product's unit cost (also an argument); profit counts
            units × (price − unit cost), plus ``margin`` × the rest of the orders' value
@@ -42,7 +44,7 @@ from ...stats.prices import best_price, elasticity, wilson
 from ..result import Result
 
 REQUIRED = ("price", "visitors", "orders", "units", "revenue")
-OPTIONAL = ("revenue_sq", "cost", "unit_cost", "arm")
+OPTIONAL = ("revenue_sq", "units_sq", "cost", "unit_cost", "arm")
 
 
 def _read(arms: Any) -> tuple[pd.DataFrame, str]:
@@ -80,7 +82,7 @@ def _check(df: pd.DataFrame, where: str) -> pd.DataFrame:
     if len(df) < 2:
         raise InputError(f"{len(df)} arm(s): a price test compares two or more",
                          Location(where), fix="add a row per tested price")
-    for col in (*REQUIRED, "revenue_sq", "cost", "unit_cost"):
+    for col in (*REQUIRED, "revenue_sq", "units_sq", "cost", "unit_cost"):
         if col not in df.columns:
             continue
         num = pd.to_numeric(df[col], errors="coerce")
@@ -104,6 +106,18 @@ def _check(df: pd.DataFrame, where: str) -> pd.DataFrame:
             raise InputError("no visitors", Location(where, row=i + 1, column="visitors",
                                                      value=0),
                              fix="drop the arm, or give its visitors")
+        # Σx² ≥ (Σx)² / (the visitors who spent), and those are at most the orders
+        sq = getattr(r, "revenue_sq", math.nan)
+        if r.orders > 0 and math.isfinite(sq) and sq < r.revenue ** 2 / r.orders * (1 - 1e-9):
+            raise InputError(f"revenue_sq {sq:g} is below revenue² / orders "
+                             f"({r.revenue ** 2 / r.orders:g}): no visitors spend that way",
+                             Location(where, row=i + 1, column="revenue_sq", value=sq),
+                             fix="revenue_sq is Σ over visitors of their revenue squared")
+        usq = getattr(r, "units_sq", math.nan)
+        if r.orders > 0 and math.isfinite(usq) and usq < r.units ** 2 / r.orders * (1 - 1e-9):
+            raise InputError(f"units_sq {usq:g} is below units² / orders",
+                             Location(where, row=i + 1, column="units_sq", value=usq),
+                             fix="units_sq is Σ over orders of their units squared")
     if df["price"].duplicated().any():
         i = int(np.flatnonzero(df["price"].duplicated().to_numpy())[0])
         raise InputError("two arms have the same price",
@@ -204,10 +218,12 @@ def price_test(arms: Any, *, control: float | None = None, unit_cost: float | No
                         ("profit_per_visitor", ppv, ppv_se)):
         d = x - x[ci]
         dse = np.sqrt(se ** 2 + se[ci] ** 2)
-        rel = x / x[ci] - 1 if x[ci] else np.full(len(x), np.nan)
-        # relative lift by the delta method on the ratio of two independent means
-        rse = np.abs(x / x[ci]) * np.sqrt((se / np.where(x != 0, x, np.nan)) ** 2
-                                          + (se[ci] / x[ci]) ** 2) if x[ci] else rel
+        # relative to the control's size, so a loss that shrinks reads as a gain; the
+        # delta method for two independent means, in a form that holds at x = 0
+        base = abs(x[ci])
+        rel = d / base if base else np.full(len(x), np.nan)
+        rse = (np.sqrt(se ** 2 + (x / x[ci]) ** 2 * se[ci] ** 2) / base if base
+               else rel)
         table[f"{name}_lift"] = rel
         table[f"{name}_lift_ci_low"] = np.where(np.arange(len(x)) == ci, np.nan, rel - z * rse)
         table[f"{name}_lift_ci_high"] = np.where(np.arange(len(x)) == ci, np.nan,
@@ -230,12 +246,23 @@ def price_test(arms: Any, *, control: float | None = None, unit_cost: float | No
                          "AOV is not always better")
 
     el_rows, meta_el = [], {}
+    usq = df["units_sq"].to_numpy(float) if "units_sq" in df.columns else None
+    if usq is not None and np.isnan(usq).any():
+        usq = None
+    if usq is None and (u > n).any():
+        notes.append("orders carry several units and there is no units_sq column: the "
+                     "elasticity's interval assumes Poisson units and is too narrow")
+    sold = u > 0
+    if not sold.all():
+        notes.append("no units sold at " + ", ".join(f"{p:g}" for p in df["price"][~sold])
+                     + ": left out of the elasticity, and the best price is sought between "
+                       "the prices that sold")
     try:
-        e = elasticity(df["price"], u, v, level)
+        e = elasticity(df["price"], u, v, level, usq)
     except ValueError as exc:
         notes.append(f"no elasticity: {exc}")
     else:
-        lo_p, hi_p = float(df["price"].min()), float(df["price"].max())
+        lo_p, hi_p = float(df["price"][sold].min()), float(df["price"][sold].max())
         costs = df["unit_cost"].dropna()
         c = float(costs.mean()) if len(costs) else 0.0
         best, best_lo, best_hi = best_price(e, lo_p, hi_p, c)
