@@ -196,3 +196,18 @@ def test_shopify_exports_have_no_threshold_and_say_so(name, currency):
         assert any("only 19 orders" in n for n in r.notes)
     else:
         assert r.meta["currency"] == "AUD"
+
+
+def test_one_huge_order_does_not_move_the_candidates():
+    """One order of 10 million on a store of 40,000 around £45: the AOV jumps sixfold,
+    the candidates stay on the orders (around P90) and the recommendation stays put."""
+    v, _ = ThresholdStore(50, 0.25, 15, 5).sample(40_000, 7)
+    plain = aovlab.threshold(workspace_with(_frame(v)), boots=0)
+    big = aovlab.threshold(workspace_with(_frame(np.append(v, 1e7))), boots=0)
+    assert big.meta["aov"] > 5 * plain.meta["aov"]
+    assert any("pull it up" in n for n in big.notes)
+    assert any("rule of thumb" in n for n in big.notes) and big.meta["rule_of_thumb"] is None
+    assert big.table["threshold"].max() < 200
+    assert big.recommended == pytest.approx(plain.recommended, abs=5)
+    assert big.meta["bin_width"] == plain.meta["bin_width"]
+    assert all(t == round(t, 9) for t in big.table["threshold"].dropna())

@@ -203,15 +203,19 @@ def cost_totals(f):
 
 
 def digit_bounds(keys):
-    """Each :func:`value_digits` group's lowest and highest possible value [low, high)."""
+    """Each :func:`value_digits` group's lowest and highest possible value: [low, high)
+    for values above 0, (low, high] for negative ones (the floor is of the absolute
+    value), [0, 0] for zero."""
     import numpy as np
 
     k = np.asarray(keys, dtype=np.int64)
     a = np.abs(k)
     m = a // SCALE - OFFSET
     d = a % SCALE
-    unit = np.power(10.0, (m - (DIGITS - 1)).astype(np.float64))
-    low, high = d * unit, (d + 1) * unit
+    e = (m - (DIGITS - 1)).astype(np.float64)
+    # dividing by an exact power of ten: 9999 × 0.01 is 99.99000000000001, 9999 / 100 not
+    low = np.where(e < 0, d / np.power(10.0, -e), d * np.power(10.0, e))
+    high = np.where(e < 0, (d + 1) / np.power(10.0, -e), (d + 1) * np.power(10.0, e))
     neg = k < 0
     zero = k == 0
     return (np.where(neg, -high, np.where(zero, 0.0, low)),

@@ -413,7 +413,9 @@ def render_threshold(r: Result, console: Console) -> None:
     rec = m["recommended"]
     head = f"recommended: {rec:,.2f}" if rec is not None else "recommended: no threshold"
     console.print(Text(f"{head} — {m['reason']}", style="bold"))
-    console.print(Text(f"rule of thumb (30% above AOV): {m['rule_of_thumb']:,.2f}"))
+    rule = m["rule_of_thumb"]
+    console.print(Text("rule of thumb (30% above AOV): "
+                       + (f"{rule:,.2f}" if rule is not None else "left out (see the notes)")))
 
 
 def render_threshold_change(r: Result, console: Console) -> None:

@@ -212,7 +212,7 @@ def threshold(
         raise NoDataError("the median order value or the AOV is not above 0: there is no "
                           "order-value distribution to put a threshold in",
                           fix="check the AOV definition (--definition) and --status")
-    if current is not None and not o.min_value < current <= o.max_value:
+    if current is not None and not o.min_value <= current <= o.max_value:
         raise DefinitionError(
             f"the current threshold {current:g} is outside the order values "
             f"({o.min_value:,.2f} to {o.max_value:,.2f}): no orders to measure it on",
@@ -221,19 +221,30 @@ def threshold(
     notes: list[str] = []
     assumptions: list[str] = []
 
-    # the grid: every threshold looked at sits on a fine edge
+    # the grid: every threshold looked at sits on a fine edge. The candidates centre on
+    # the AOV, unless a few huge orders pull it above P90: then on P90
     step = round_step(med)
-    cand_step = round_step(aov) if aov > 0 else step
+    centre = min(aov, p90) if p90 > 0 else aov
+    if aov > 3 * max(med, 1e-12):
+        notes.append(f"the AOV ({aov:,.2f}) is {aov / med:.1f}× the median ({med:,.2f}): a "
+                     "few large orders pull it up, so the candidates centre on "
+                     f"{centre:,.2f}" + (" (P90)" if centre < aov else ""))
+    cand_step = round_step(centre)
     if candidates is None:
         lo_c, hi_c = CANDIDATE_RANGE
-        cands = list(np.arange(math.ceil(lo_c * aov / cand_step) * cand_step,
-                               hi_c * aov + cand_step / 2, cand_step))
+        cands = list(np.arange(math.ceil(lo_c * centre / cand_step) * cand_step,
+                               hi_c * centre + cand_step / 2, cand_step))
     else:
         cands = [float(c) for c in candidates]
     detect_at = round_steps(p10, med, p90) if current is None and detect else np.array([])
+    rule_at = RULE_OF_THUMB * aov
+    looked = max([*cands, *detect_at, current or 0.0])
+    if rule_at > 2 * looked:  # a rule far beyond every candidate would stretch the bins
+        notes.append(f"the rule of thumb (30% above AOV, {rule_at:,.2f}) is far beyond the "
+                     "candidates and is left out of the table")
+        rule_at = None
     # bins above the largest order would all be empty: thresholds beyond it need none
-    top = min(max([*cands, *detect_at, current or 0.0, RULE_OF_THUMB * aov]),
-              max(o.max_value, RULE_OF_THUMB * aov))
+    top = min(max(looked, rule_at or 0.0), max(o.max_value, rule_at or 0.0))
     w0 = step / FINE_PER_STEP
     while REACH_FACTOR * top / w0 > MAX_FINE:
         w0 *= 10
@@ -242,7 +253,8 @@ def threshold(
     counts, sums, ship = _fine_bins(groups, low, w0, n_fine)
 
     def snap(x: float) -> float:
-        return float(np.rint(x / w0) * w0)
+        # rounded: 4289 × 0.05 is 214.45000000000002 in binary
+        return float(np.round(np.rint(x / w0) * w0, 9))
 
     # 1. the existing threshold
     jump_hit: Jump | None = None
@@ -338,9 +350,9 @@ def threshold(
     neg = (float(o.negative_orders), o.negative_revenue)
     edges, c_all, s_all = _with_rest(fine, c0, s0, o, float(counts.sum()),
                                      float(sums.sum()), neg)
-    rule = snap(RULE_OF_THUMB * aov)
+    rule = snap(rule_at) if rule_at is not None else None
     # a candidate below the bin width would be 0: the smallest bin edge stands for it
-    wanted = sorted({max(snap(c), w0) for c in cands} | {rule}
+    wanted = sorted({max(snap(c), w0) for c in cands} | ({rule} if rule else set())
                     | ({t0} if t0 is not None else set()))
     costs = {"margin": margin_used, "fee": fee_used, "amount": amount, "rate": rate}
     table = _table(edges, c_all, s_all, wanted, resp, band, costs, t0, rule)
