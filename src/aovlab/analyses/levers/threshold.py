@@ -1,9 +1,10 @@
 """Where should a free-shipping (or "X off over Y") threshold be, and what will it cost?
 
-The analysis reads two aggregates from the engine, so the orders never leave it: the
-totals with the order-value quantiles, and the order values in fine equal-width bins
-(w₀, a hundredth of the round step of the median: 0.05 for a median of 40) from 0 up to
-2.2 × the highest threshold looked at. Everything else is maths on those bins
+The analysis reads one grouped scan from the engine, so the orders never leave it: the
+orders by currency and the first five significant digits of their value
+(:func:`aovlab.metrics.value_digits`), which give the totals, the quantiles and the order
+values in fine equal-width bins (w₀, a hundredth of the round step of the median: 0.05
+for a median of 40) from 0 up to 2.2 × the highest threshold looked at. Everything else is maths on those bins
 (:mod:`aovlab.stats.bunching`, :mod:`aovlab.stats.offers`):
 
 1. **The existing threshold** — given, or detected as a jump in the order-value density
