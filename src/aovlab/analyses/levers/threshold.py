@@ -4,8 +4,9 @@ The analysis reads one grouped scan from the engine, so the orders never leave i
 orders by currency and the first five significant digits of their value
 (:func:`aovlab.metrics.value_digits`), which give the totals, the quantiles and the order
 values in fine equal-width bins (w₀, a hundredth of the round step of the median: 0.05
-for a median of 40) from 0 up to 2.2 × the highest threshold looked at. Everything else is maths on those bins
-(:mod:`aovlab.stats.bunching`, :mod:`aovlab.stats.offers`):
+for a median of 40) from 0 up to 2.2 × the highest threshold looked at. Everything else
+is maths on those bins (:mod:`aovlab.stats.bunching`, :mod:`aovlab.stats.offers`;
+:mod:`.distribution` and :mod:`.candidates` here):
 
 1. **The existing threshold** — given, or detected as a jump in the order-value density
    at a round number between P10 and P90 (an excess just above and a deficit just below,
@@ -29,7 +30,6 @@ for a median of 40) from 0 up to 2.2 × the highest threshold looked at. Everyth
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Literal, Unpack
 
 import numpy as np
@@ -50,8 +50,10 @@ from ...stats.bunching import (
     round_step,
     round_steps,
 )
-from ...stats.offers import Prediction, Response, measured_response, predict, without_bunching
+from ...stats.offers import Response, measured_response, without_bunching
 from ..result import Result
+from .candidates import candidates_table, join, recommend
+from .distribution import Totals, bins_table, fine_bins, with_rest
 
 #: The bunching window below and above T, the bin width and the span each side, as
 #: shares of T (the window of the jump test is the same).
@@ -205,7 +207,7 @@ def threshold(
     if "orders_with_cost" in groups and groups["orders_with_cost"].sum() > 0:
         r = metrics.rows(eng.execute(metrics.cost_totals(facts)))[0]
         costs = (float(r["margin"] or 0), float(r["cost"] or 0))
-    o = _Totals.of(groups, low, high, costs)
+    o = Totals.of(groups, low, high, costs)
     p10, med, p90 = binned_quantiles(groups["orders"], low, np.maximum(high - 1e-12 * np.abs(
         high), low), [0.1, 0.5, 0.9])
     aov = o.revenue / o.orders
@@ -251,7 +253,7 @@ def threshold(
         w0 *= 10
     n_fine = int(math.ceil(REACH_FACTOR * top / w0)) + 1
     fine = w0 * np.arange(n_fine + 1)
-    counts, sums, ship = _fine_bins(groups, low, w0, n_fine)
+    counts, sums, ship = fine_bins(groups, low, w0, n_fine)
 
     def snap(x: float) -> float:
         # rounded: 4289 × 0.05 is 214.45000000000002 in binary
@@ -349,20 +351,20 @@ def threshold(
 
     # the distribution as the predictions read it: fine bins, then the orders beyond them
     neg = (float(o.negative_orders), o.negative_revenue)
-    edges, c_all, s_all = _with_rest(fine, c0, s0, o, float(counts.sum()),
+    edges, c_all, s_all = with_rest(fine, c0, s0, o, float(counts.sum()),
                                      float(sums.sum()), neg)
     rule = snap(rule_at) if rule_at is not None else None
     # a candidate below the bin width would be 0: the smallest bin edge stands for it
     wanted = sorted({max(snap(c), w0) for c in cands} | ({rule} if rule else set())
                     | ({t0} if t0 is not None else set()))
     costs = {"margin": margin_used, "fee": fee_used, "amount": amount, "rate": rate}
-    table = _table(edges, c_all, s_all, wanted, resp, band, costs, t0, rule)
-    rec, reason = _recommend(table, resp, band, t0, margin_used)
+    table = candidates_table(edges, c_all, s_all, wanted, resp, band, costs, t0, rule)
+    rec, reason = recommend(table, resp, band, t0, margin_used)
     if rec is not None:
-        table.loc[table["threshold"] == rec, "label"] = _join(
+        table.loc[table["threshold"] == rec, "label"] = join(
             table.loc[table["threshold"] == rec, "label"].iloc[0], "recommended")
 
-    bins = _bins_table(fit, fine, counts, p90, step)
+    bins = bins_table(fit, fine, counts, p90, step)
     det = pd.DataFrame([{"threshold": j.threshold, "z_above": j.z_above,
                          "z_below": j.z_below, "z": j.z} for j in tests],
                        columns=["threshold", "z_above", "z_below", "z"])
@@ -389,48 +391,6 @@ def threshold(
         "margin": margin_used, "margin_source": margin_from,
         "rule_of_thumb": rule, "recommended": rec, "reason": reason,
         "assumptions": assumptions, "bin_width": w0, "selection": sel.describe()})
-
-
-@dataclass(frozen=True)
-class _Totals:
-    """What the analysis needs of all selected orders, summed over the digit groups (the
-    smallest and largest value to within a group, 0.01%)."""
-
-    orders: int
-    revenue: float
-    min_value: float
-    max_value: float
-    negative_orders: int
-    negative_revenue: float
-    orders_with_cost: int
-    margin: float
-    cost: float
-
-    @classmethod
-    def of(cls, g: pd.DataFrame, low: np.ndarray, high: np.ndarray,
-           costs: tuple[float, float]) -> _Totals:
-        neg = low < 0
-        with_cost = int(g["orders_with_cost"].sum()) if "orders_with_cost" in g else 0
-        return cls(int(g["orders"].sum()), float(g["revenue"].sum()), float(low.min()),
-                   float(high.max()), int(g.loc[neg, "orders"].sum()),
-                   float(g.loc[neg, "revenue"].sum()), with_cost, *costs)
-
-
-def _fine_bins(g: pd.DataFrame, low: np.ndarray, w0: float,
-               n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Orders, value and shipping per fine bin [i·w0, (i+1)·w0), from the digit groups:
-    each group lies inside one bin when w0 is a multiple of its width (every bin up to a
-    decade above the median), else in the bin of its lowest value. Groups below 0 or
-    beyond the bins are left out (:func:`_with_rest` adds them back)."""
-    idx = np.floor(low / w0 + 1e-9)
-    keep = (low >= 0) & (idx < n)
-    i = idx[keep].astype(np.int64)
-
-    def per_bin(col: str) -> np.ndarray:
-        return np.bincount(i, g[col].fillna(0).to_numpy(np.float64)[keep], minlength=n)
-
-    ship = per_bin("shipping") if "shipping" in g else np.zeros(n)
-    return per_bin("orders"), per_bin("revenue"), ship
 
 
 def _share_of(j: Jump) -> str:
@@ -460,7 +420,7 @@ def _bunching(fine: np.ndarray, counts: np.ndarray, t0: float, w0: float, *,
                               "or lower --degree") from None
 
 
-def _margin(o: _Totals, given: float | None) -> tuple[float, str]:
+def _margin(o: Totals, given: float | None) -> tuple[float, str]:
     """The gross margin on order value: given, else Σ margin / Σ net sales (margin +
     cost) of the orders with a cost, else assumed."""
     if given is not None:
@@ -470,121 +430,3 @@ def _margin(o: _Totals, given: float | None) -> tuple[float, str]:
         return ASSUMED_MARGIN, "assumed"
     cover = o.orders_with_cost / o.orders
     return o.margin / net, f"the orders' costs ({cover:.0%} of the orders have one)"
-
-
-def _with_rest(fine: np.ndarray, c: np.ndarray, s: np.ndarray, o: _Totals,
-               binned: float, binned_value: float,
-               negative: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    """The fine bins, one bin before them for the orders of a negative value (``negative``:
-    their number and value) and one after them for the orders beyond (above every
-    threshold, so they qualify for all)."""
-    n_neg, v_neg = negative
-    rest_n, rest_v = o.orders - binned - n_neg, o.revenue - binned_value - v_neg
-    edges, counts, sums = fine, c, s
-    if n_neg > 0:
-        edges = np.concatenate(([min(o.min_value, -1.0) * 2], edges))
-        counts = np.concatenate(([n_neg], counts))
-        sums = np.concatenate(([v_neg], sums))
-    if rest_n > 0:
-        top = max(o.max_value, fine[-1]) * 2
-        edges = np.concatenate((edges, [top]))
-        counts = np.concatenate((counts, [rest_n]))
-        sums = np.concatenate((sums, [rest_v]))
-    return edges, counts, sums
-
-
-def _join(a: str, b: str) -> str:
-    return f"{a}, {b}" if a else b
-
-
-def _row(p: Prediction, lo: Prediction, hi: Prediction, base: Prediction | None,
-         label: str) -> dict[str, Any]:
-    r = {"threshold": p.threshold, "label": label, "orders": p.orders, "aov": p.aov,
-         "aov_low": min(lo.aov, hi.aov), "aov_high": max(lo.aov, hi.aov),
-         "revenue": p.revenue, "padded_orders": p.padded, "qualifying_orders": p.qualifying,
-         "qualifying_share": p.qualifying / p.orders if p.orders else math.nan,
-         "shipping_absorbed": p.shipping_absorbed, "discount_cost": p.discount_cost,
-         "gross_profit": p.gross_profit,
-         "profit_low": min(lo.gross_profit, hi.gross_profit),
-         "profit_high": max(lo.gross_profit, hi.gross_profit)}
-    if base is not None:
-        r["profit_change"] = p.gross_profit - base.gross_profit
-        r["aov_change"] = p.aov - base.aov
-    return r
-
-
-def _table(edges, c, s, wanted: list[float], resp: Response, band: tuple[float, float],
-           costs: dict[str, float], t0: float | None, rule: float) -> pd.DataFrame:
-    """No threshold first, then every candidate with its band."""
-    revenue = float(np.sum(s))
-    base = Prediction(math.nan, float(np.sum(c)), revenue, 0.0, 0.0, 0.0, 0.0,
-                      costs["margin"] * revenue)
-    rows = [_row(base, base, base, base, "no threshold")]
-    for t in wanted:
-        p = predict(edges, c, s, t, resp, **costs)
-        lo = predict(edges, c, s, t, Response(band[0], resp.reach, resp.overshoot), **costs)
-        hi = predict(edges, c, s, t, Response(band[1], resp.reach, resp.overshoot), **costs)
-        label = ", ".join(x for x, on in (("current", t == t0),
-                                          ("30% above AOV", t == rule)) if on)
-        rows.append(_row(p, lo, hi, base, label))
-    return pd.DataFrame(rows)
-
-
-def _recommend(table: pd.DataFrame, resp: Response, band: tuple[float, float],
-               t0: float | None, margin: float) -> tuple[float | None, str]:
-    cand = table.iloc[1:]
-    base = table.iloc[0]
-    best = cand.loc[cand["gross_profit"].idxmax()]
-    gain = best["gross_profit"] - base["gross_profit"]
-    if gain <= 0:
-        return None, (f"no candidate beats having no threshold: at a {margin:.0%} margin the "
-                      "shipping given away and the discounts cost more than the padded "
-                      "orders add")
-    t = float(best["threshold"])
-    parts = [f"{t:g} has the highest predicted gross profit, {gain:+,.0f} against no "
-             f"threshold, with an AOV of {best['aov']:,.2f} ({best['aov_change']:+,.2f})"]
-    if t0 is not None and t != t0:
-        cur = table.loc[table["threshold"] == t0].iloc[0]
-        parts.append(f"{best['gross_profit'] - cur['gross_profit']:+,.0f} against the "
-                     f"current {t0:g}")
-    if t == float(cand["threshold"].max()):
-        parts.append("it is the highest candidate, so a higher one may do better "
-                     "(pass --candidates)")
-    close = cand[(cand["profit_high"] >= best["profit_low"]) & (cand["threshold"] != t)]
-    if len(close):
-        parts.append("within its band: " + ", ".join(f"{x:g}" for x in close["threshold"]))
-    low_best = cand.loc[cand["profit_low"].idxmax()]
-    if band[0] != band[1]:
-        if float(low_best["threshold"]) == t:
-            parts.append(f"it stays the best at the low end of the response "
-                         f"({band[0]:.0%} padded)")
-        else:
-            parts.append(f"at the low end of the response ({band[0]:.0%} padded) "
-                         f"{float(low_best['threshold']):g} would do better")
-        if best["profit_low"] < base["gross_profit"]:
-            parts.append("and it may lose money there")
-    source = "measured" if resp.measured else "assumed"
-    return t, "; ".join(parts) + f" (response {source})"
-
-
-def _bins_table(fit: Bunching | None, fine: np.ndarray, counts: np.ndarray, p90: float,
-                step: float) -> pd.DataFrame:
-    """The bins to draw: the bunching fit's (with the counterfactual and the excess), or
-    without a threshold the order values in bins of a tenth of the round step up to
-    twice P90."""
-    if fit is not None:
-        x = (fit.edges[:-1] + fit.edges[1:]) / 2
-        t = fit.threshold
-        window = np.where(x < t, "below", "above")
-        window = np.where(fit.window, window, "")
-        return pd.DataFrame({"bin_low": fit.edges[:-1], "bin_high": fit.edges[1:],
-                             "orders": fit.counts, "counterfactual": fit.counterfactual,
-                             "difference": np.where(fit.window,
-                                                    fit.counts - fit.counterfactual, 0.0),
-                             "window": window})
-    width = step / 10
-    grid = width * np.arange(int(math.ceil(2 * p90 / width)) + 1)
-    grid = grid[grid <= fine[-1]]
-    return pd.DataFrame({"bin_low": grid[:-1], "bin_high": grid[1:],
-                         "orders": rebin(fine, counts, grid), "counterfactual": np.nan,
-                         "difference": np.nan, "window": ""})
