@@ -211,3 +211,17 @@ def test_one_huge_order_does_not_move_the_candidates():
     assert big.recommended == pytest.approx(plain.recommended, abs=5)
     assert big.meta["bin_width"] == plain.meta["bin_width"]
     assert all(t == round(t, 9) for t in big.table["threshold"].dropna())
+
+
+def test_the_demo_ends_with_the_threshold(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from aovlab.cli.demo import run_demo
+
+    out = io.StringIO()
+    res = run_demo(tmp_path / "demo.duckdb", console=Console(file=out, width=200))
+    text = out.getvalue()
+    assert "6/6" in text and "A threshold at £300 (detected)" in text
+    assert "within £90 below it" in text and res["threshold"].current == 300
