@@ -11,7 +11,7 @@ engines → query → metrics → stats → analyses → report → cli.
 
 from __future__ import annotations
 
-from . import models, synthetic
+from . import experiments, models, synthetic
 from .analyses import (
     Explanation,
     Histogram,
@@ -58,7 +58,7 @@ __all__ = [
     "DefinitionError", "EngineError", "Explanation", "FORMATS", "Histogram",
     "ImportSummary", "InputError", "KpiResult", "MappingError", "NoDataError", "Result",
     "Selection", "Workspace", "WorkspaceError", "__version__", "baskets", "bundles",
-    "check_additivity", "clv", "cohorts", "cross_sell", "explain", "get_definition",
+    "check_additivity", "clv", "cohorts", "experiments", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
     "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
     "ThresholdResult", "threshold_change", "price_test", "workspace_status"

@@ -5,6 +5,7 @@
 KPI as a function of them, and :mod:`.decompose` the exact Shapley and mix/rate splits.
 """
 
+from .compare import Comparison, compare_means
 from .decompose import MixRate, mix_rate, shapley2, shapley3
 from .kpi import aov_moments, order_kpis, percentile_name, ratio, traffic_kpis
 from .moments import MIN_INTERVAL_UNITS, Moments, RatioMoments, difference_ci
@@ -18,8 +19,9 @@ from .sufficient import (
     stat,
 )
 
-__all__ = ["MIN_INTERVAL_UNITS", "Agg", "CustomerStats", "Distribution", "MixRate", "Moments",
+__all__ = ["MIN_INTERVAL_UNITS", "Agg", "Comparison", "CustomerStats", "Distribution", "MixRate",
+           "Moments",
            "OrderStats", "RatioMoments", "Sufficient", "TrafficStats", "aov_moments",
-           "difference_ci", "mix_rate",
+           "compare_means", "difference_ci", "mix_rate",
            "order_kpis", "percentile_name", "ratio", "shapley2", "shapley3", "stat",
            "traffic_kpis"]

@@ -1,0 +1,15 @@
+"""A/B experiments: ``aovlab.experiments.compare_means(control, treatment, relative=...)``
+tests a lift from sufficient statistics computed anywhere (:class:`aovlab.stats.Moments`:
+n, Σx, Σx²), as GrowthBook's gbstats does — Welch intervals and p-values, the relative lift
+by the delta method, edge cases as coded results. The workspace analysis (assignments,
+AOV at the randomisation unit, CUPED, SRM) builds on it.
+
+>>> from aovlab.stats import Moments
+>>> r = compare_means(Moments(3407, 1396.87, 52377.9767), Moments(3461, 2422.7, 134698.29))
+>>> round(r.lift, 5), round(r.p, 5)
+(0.70732, 0.06191)
+"""
+
+from .stats.compare import Comparison, compare_means
+
+__all__ = ["Comparison", "compare_means"]

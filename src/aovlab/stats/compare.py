@@ -1,0 +1,75 @@
+"""Two-sample comparisons of means from sufficient statistics (n, Σx, Σx²): the frequentist
+test of an A/B experiment, as GrowthBook's gbstats computes it.
+
+With means m₀, m₁, unbiased variances s₀², s₁² and sizes n₀, n₁ of control and treatment:
+
+* absolute lift Δ = m₁ − m₀, Var = s₁²/n₁ + s₀²/n₀;
+* relative lift Δ / m₀ = m₁/m₀ − 1, by the delta method
+  Var = s₁²/(n₁ m₀²) + s₀² m₁²/(n₀ m₀⁴);
+* Student's t on the Welch–Satterthwaite degrees of freedom
+  ν = (s₀²/n₀ + s₁²/n₁)² / ((s₀²/n₀)²/(n₀ − 1) + (s₁²/n₁)²/(n₁ − 1)) for the interval and the
+  two-sided p-value.
+
+An empty arm, an arm of one unit, zero variance on both sides or a control mean of 0 (no
+relative lift) come back as a coded :class:`Comparison` (``code``), with NaN figures, so one
+bad metric never blanks a table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy.special import stdtr, stdtrit
+
+from .moments import Moments
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A lift, its interval and p-value; ``code`` is ``"ok"`` or why there are none."""
+
+    lift: float
+    ci_low: float
+    ci_high: float
+    p: float
+    se: float
+    df: float
+    relative: bool
+    code: str = "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "ok"
+
+
+def _coded(code: str, relative: bool, lift: float = math.nan) -> Comparison:
+    return Comparison(lift, math.nan, math.nan, math.nan, math.nan, math.nan, relative, code)
+
+
+def compare_means(control: Moments, treatment: Moments, *, relative: bool = True,
+                  level: float = 0.95) -> Comparison:
+    """The treatment's lift over the control (relative: a share of the control's mean),
+    with a ``level`` Welch interval and a two-sided p-value."""
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    if control.n == 0 or treatment.n == 0:
+        return _coded("empty_arm", relative)
+    if control.n < 2 or treatment.n < 2:
+        return _coded("too_few_units", relative)
+    m0, m1 = control.mean, treatment.mean
+    v0, v1 = control.variance / control.n, treatment.variance / treatment.n
+    if relative and m0 == 0:
+        return _coded("zero_control_mean", relative)
+    if v0 + v1 == 0:
+        return _coded("zero_variance", relative, (m1 - m0) / (m0 if relative else 1.0))
+    df = (v0 + v1) ** 2 / (v0 ** 2 / (control.n - 1) + v1 ** 2 / (treatment.n - 1))
+    if relative:
+        lift = m1 / m0 - 1
+        se = math.sqrt(v1 / m0 ** 2 + v0 * m1 ** 2 / m0 ** 4)
+    else:
+        lift = m1 - m0
+        se = math.sqrt(v0 + v1)
+    half = float(stdtrit(df, 0.5 + level / 2)) * se
+    p = float(2 * stdtr(df, -abs(lift) / se))
+    return Comparison(lift, lift - half, lift + half, p, se, df, relative)
