@@ -161,3 +161,15 @@ def test_charts_are_exported_as_png_and_svg_through_chromium(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(aovlab.AovlabError, match="is a file"):
         report(ws, charts_dir=tmp_path / "file")
+
+
+def test_every_table_of_the_report_has_a_download_label(uci):
+    """The dashboard names each table's download: a table the report gains (the threshold's
+    candidates) without a label broke the page once."""
+    from aovlab.query import Selection
+    from aovlab.report.gather import gather
+    from aovlab.web.dashboard import DOWNLOAD_LABELS
+
+    names = set(gather(uci, Selection.of(None)).tables())
+    assert "threshold" in names
+    assert {n for n in names if not n.startswith("by-")} <= set(DOWNLOAD_LABELS)

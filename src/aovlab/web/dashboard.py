@@ -155,7 +155,8 @@ DOWNLOAD_LABELS = {"kpis": N_("KPIs of the whole range"), "latest": N_("KPIs of 
                    "cohorts": N_("Cohorts (retention by month)"),
                    "cohort-aov": N_("Cohorts: first vs later order AOV"),
                    "segments": N_("Customer segments (RFM)"),
-                   "tiers": N_("Customer spend tiers")}
+                   "tiers": N_("Customer spend tiers"),
+                   "threshold": N_("Free-shipping threshold: candidates")}
 
 
 def downloads(tables: list[str], q: PageQuery, s: Speaker, *, prefix: str = "download/",
