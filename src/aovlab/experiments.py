@@ -1,8 +1,10 @@
 """A/B experiments: ``aovlab.experiments.compare_means(control, treatment, relative=...)``
 tests a lift from sufficient statistics computed anywhere (:class:`aovlab.stats.Moments`:
 n, Σx, Σx²), as GrowthBook's gbstats does — Welch intervals and p-values, the relative lift
-by the delta method, edge cases as coded results. The workspace analysis (assignments,
-AOV at the randomisation unit, CUPED, SRM) builds on it.
+by the delta method, edge cases as coded results; ``sample_ratio`` (the sample-ratio-mismatch
+χ² check), ``power`` and ``sample_size`` (a two-arm test of a mean, from its variance per
+unit). The workspace analysis (assignments, AOV at the randomisation unit, CUPED) builds on
+them.
 
 >>> from aovlab.stats import Moments
 >>> r = compare_means(Moments(3407, 1396.87, 52377.9767), Moments(3461, 2422.7, 134698.29))
@@ -11,5 +13,7 @@ AOV at the randomisation unit, CUPED, SRM) builds on it.
 """
 
 from .stats.compare import Comparison, compare_means
+from .stats.power import SampleRatio, power, sample_ratio, sample_size
 
-__all__ = ["Comparison", "compare_means"]
+__all__ = ["Comparison", "SampleRatio", "compare_means", "power", "sample_ratio",
+           "sample_size"]
