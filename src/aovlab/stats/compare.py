@@ -73,3 +73,47 @@ def compare_means(control: Moments, treatment: Moments, *, relative: bool = True
     half = float(stdtrit(df, 0.5 + level / 2)) * se
     p = float(2 * stdtr(df, -abs(lift) / se))
     return Comparison(lift, lift - half, lift + half, p, se, df, relative)
+
+
+#: The sample size the sequential interval is tightest at (units in both arms), by default.
+SEQUENTIAL_TUNING = 5000
+
+
+def _mixture_half(se: float, n: int, alpha: float, tuning: float) -> float:
+    """Half-width of the two-sided normal-mixture confidence sequence (Howard, Ramdas,
+    McAuliffe & Sekhon 2021, eq. 14) for an estimate of standard error ``se`` from ``n``
+    units: σ√(2(nρ² + 1)/(n²ρ²) · log(√(nρ² + 1)/α)) with σ = se·√n, and ρ² chosen to be
+    tightest at ``tuning`` units, ρ² = (−2 log α + log(−2 log α + 1)) / tuning."""
+    rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning
+    sigma = se * math.sqrt(n)
+    return sigma * math.sqrt(2 * (n * rho2 + 1) / (n * n * rho2)
+                             * math.log(math.sqrt(n * rho2 + 1) / alpha))
+
+
+def compare_means_sequential(control: Moments, treatment: Moments, *, relative: bool = True,
+                             level: float = 0.95,
+                             tuning: float = SEQUENTIAL_TUNING) -> Comparison:
+    """:func:`compare_means` with an always-valid interval: it may be looked at after
+    every unit and still covers the true lift with probability ``level`` at all times at
+    once (peeking does not inflate false positives). Wider than the fixed-sample interval;
+    the p-value is the always-valid one (the smallest 1 − level whose interval excludes
+    0), and ``df`` is NaN (a normal mixture, not a t)."""
+    fixed = compare_means(control, treatment, relative=relative, level=level)
+    if not fixed.ok:
+        return fixed
+    n = control.n + treatment.n
+    half = _mixture_half(fixed.se, n, 1 - level, tuning)
+
+    def excludes(alpha: float) -> bool:
+        return abs(fixed.lift) > _mixture_half(fixed.se, n, alpha, tuning)
+
+    if not excludes(1 - 1e-12):
+        p = 1.0
+    else:  # bisection on log α: excluding 0 is monotone in α
+        lo, hi = 1e-300, 1 - 1e-12
+        for _ in range(200):
+            mid = math.sqrt(lo * hi)
+            lo, hi = (lo, mid) if excludes(mid) else (mid, hi)
+        p = hi
+    return Comparison(fixed.lift, fixed.lift - half, fixed.lift + half, p, fixed.se,
+                      math.nan, relative)
