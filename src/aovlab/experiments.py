@@ -2,7 +2,8 @@
 tests a lift from sufficient statistics computed anywhere (:class:`aovlab.stats.Moments`:
 n, Σx, Σx²), as GrowthBook's gbstats does — Welch intervals and p-values, the relative lift
 by the delta method, edge cases as coded results; ``compare_means_sequential`` (an
-always-valid interval for peeking: a normal-mixture confidence sequence);
+always-valid interval for peeking: a normal-mixture confidence sequence); ``cuped`` (the
+same on CUPED-adjusted metrics, from :class:`PairedMoments` with a pre-exposure covariate);
 ``sample_ratio`` (the sample-ratio-mismatch χ² check), ``power`` and ``sample_size`` (a
 two-arm test of a mean, from its variance per unit). The workspace analysis (assignments,
 AOV at the randomisation unit, CUPED) builds on them.
@@ -13,8 +14,14 @@ AOV at the randomisation unit, CUPED) builds on them.
 (0.70732, 0.06191)
 """
 
-from .stats.compare import Comparison, compare_means, compare_means_sequential
+from .stats.compare import (
+    Comparison,
+    PairedMoments,
+    compare_means,
+    compare_means_sequential,
+    cuped,
+)
 from .stats.power import SampleRatio, power, sample_ratio, sample_size
 
-__all__ = ["Comparison", "SampleRatio", "compare_means", "compare_means_sequential", "power",
-           "sample_ratio", "sample_size"]
+__all__ = ["Comparison", "PairedMoments", "SampleRatio", "compare_means",
+           "compare_means_sequential", "cuped", "power", "sample_ratio", "sample_size"]
