@@ -19,7 +19,8 @@ from aovlab.cli import app  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 MODEL = DOC.parent / "data-model.md"
-COMMANDS = ["import", "kpis", "histogram", "explain", "status", "definitions", "demo"]
+COMMANDS = ["import", "kpis", "histogram", "explain", "threshold", "threshold-change",
+            "price-test", "status", "definitions", "demo"]
 
 
 def render() -> str:

@@ -217,8 +217,7 @@ def price_test(
         help="With -f csv/parquet: arms or elasticity.")] = "arms",
     fmt: Format_ = "table", output: Output_ = None, force: Force_ = False,
 ) -> None:
-    """Analyse a price test: conversion, units, AOV, revenue and profit per visitor per
-    price, the elasticity and the profit-maximising price."""
+    """Analyse a price test: per-visitor conversion, units, revenue and profit, elasticity."""
     from ..analyses.levers import price_test as run
 
     if table not in ("arms", "elasticity"):
