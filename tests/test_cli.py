@@ -348,3 +348,13 @@ def test_price_test_command(tmp_path):
     f.write_text("price,visitors\n20,10\n")
     res = aovlab("price-test", str(f), cwd=tmp_path)
     assert res.returncode == 2 and "missing" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_power_command(shop):
+    res = aovlab("power", "-w", "ws.duckdb", "--metric", "aov", "--lift", "0.2", "-f", "json",
+                 cwd=shop)
+    assert res.returncode == 0, res.stderr
+    row = json.loads(res.stdout)["tables"]["power"][0]
+    assert row["metric"] == "aov" and row["control_units"] > 0 and row["lift_pct"] == 0.2
+    res = aovlab("power", "-w", "ws.duckdb", "--lift", "0", cwd=shop)
+    assert res.returncode == 2 and "lift 0" in res.stderr

@@ -50,6 +50,8 @@ COMMANDS = {
                          "--output", "--force"],
     "price-test": ["--control", "--unit-cost", "--margin", "--table", "--format",
                    "--output", "--force"],
+    "power": ["--lift", "--metric", "--alpha", "--power", "--ratio", "--where", "--format",
+              "--output", "--force"],
     "bogus": [],
 }
 FLAGS = {"--force", "--json", "--lines", "--no-detect"}

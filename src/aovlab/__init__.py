@@ -29,6 +29,7 @@ from .analyses import (
     holdout,
     kpis,
     movers,
+    power_analysis,
     price_test,
     replenishment,
     rfm,
@@ -61,5 +62,6 @@ __all__ = [
     "check_additivity", "clv", "cohorts", "experiments", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
     "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
-    "ThresholdResult", "threshold_change", "price_test", "workspace_status"
+    "ThresholdResult", "threshold_change", "price_test", "power_analysis",
+    "workspace_status"
 ]

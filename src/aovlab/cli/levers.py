@@ -1,5 +1,5 @@
-"""The lever commands: threshold (free shipping or "X off over Y"), threshold-change and
-price-test.
+"""The lever and experiment commands: threshold (free shipping or "X off over Y"),
+threshold-change, price-test and power.
 
 Each builds one selection, calls one function of :mod:`aovlab.analyses.levers` and renders
 its result: a terminal view, one table with ``-f csv/parquet`` (``--table``), the whole
@@ -233,5 +233,38 @@ def price_test(
                       lambda c: render_price_test(r, c))
     else:
         render_price_test(r, console)
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
+@app.command("power")
+def power_cmd(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    lift: Annotated[float, typer.Option(
+        help="Relative lift to find (0.05 = 5%).")] = 0.05,
+    metric: Annotated[str, typer.Option(
+        help="aov (by customer), revenue_per_visitor (needs traffic) or all.")] = "all",
+    alpha: Annotated[float, typer.Option(help="Two-sided significance level.")] = 0.05,
+    power: Annotated[float, typer.Option(help="Chance of finding the lift.")] = 0.8,
+    ratio: Annotated[float, typer.Option(
+        help="Treatment units per control unit (1 = an even split).")] = 1.0,
+    definition: Definition_ = DEFAULT_DEFINITION, start: Start_ = None, end: End_ = None,
+    currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
+    engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """How many units and days an A/B test of AOV or revenue per visitor needs."""
+    from ..analyses.experiments import power_analysis
+
+    sel = selection_from(definition=definition, start=start, end=end, currency=currency,
+                         status=status, where=where, engine=engine)
+    r = read_workspace(workspace, lambda ws: power_analysis(
+        ws, sel, lift=lift, metric=metric, alpha=alpha, target=power, ratio=ratio))
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=[workspace], force=force)
+    else:
+        write(r.table, fmt, output, title=f"Test size for a {lift:.1%} lift "
+              f"(α {alpha:g}, power {power:.0%})", console=console if output is None
+              else None, protect=[workspace], force=force)
     for note in r.notes:
         err.print(Text(f"note: {note}", style="yellow"))
