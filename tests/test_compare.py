@@ -134,3 +134,22 @@ def test_cuped_narrows_the_interval_and_keeps_the_lift():
     same = pm(np.ones(100), y)
     r, theta = cuped(same, same, relative=False)
     assert theta == 0.0 and r.lift == pytest.approx(0.0, abs=1e-12)
+
+
+def test_holm_by_hand_and_nan_kept():
+    from aovlab.stats.compare import holm
+
+    # sorted 0.01, 0.02, 0.04 → 3·0.01, max(0.03, 2·0.02), max(0.04, 1·0.04)
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    out = holm([0.3, math.nan, 0.01])
+    assert out[0] == pytest.approx(0.3) and math.isnan(out[1]) and out[2] == pytest.approx(0.02)
+    assert holm([0.9, 0.8]) == [1.0, 1.0]  # 2 · 0.8 capped at 1, and monotone
+
+
+def test_chance_to_beat_control():
+    from aovlab.stats.compare import chance_to_beat
+
+    r = compare_means(A, B, relative=False)
+    assert chance_to_beat(r) == pytest.approx(stats.norm.cdf(0.29 / r.se))
+    assert chance_to_beat(r) > 0.98 and math.isnan(chance_to_beat(compare_means(
+        Moments(0, 0, 0), B)))

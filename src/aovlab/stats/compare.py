@@ -166,3 +166,27 @@ def cuped(control: PairedMoments, treatment: PairedMoments, *, relative: bool = 
     theta = cov / var_x if var_x > 1e-12 * max(pool.sum_xx, 1e-300) else 0.0
     return compare_means(control.adjusted(theta, xm), treatment.adjusted(theta, xm),
                          relative=relative, level=level), theta
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of several variants' p-values against one control
+    (Holm 1979): it controls the family-wise error rate like Bonferroni, and is never less
+    powerful. NaN p-values (coded comparisons) stay NaN and do not count."""
+    idx = [i for i, p in enumerate(p_values) if not math.isnan(p)]
+    m = len(idx)
+    out = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda k: p_values[k])):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        out[i] = running
+    return out
+
+
+def chance_to_beat(c: Comparison) -> float:
+    """The chance the treatment beats the control, P(lift > 0), under a flat prior and the
+    normal posterior the interval describes (the Bayesian reading of the same statistics)."""
+    if not c.ok or not c.se > 0:
+        return math.nan
+    from scipy.special import ndtr
+
+    return float(ndtr(c.lift / c.se))
