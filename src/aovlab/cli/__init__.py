@@ -112,6 +112,29 @@ def selection_from(*, definition: str, start: str | None = None, end: str | None
                         engine=engine)
 
 
+def emit_result(r: Any, fmt: str, output: Path | None, *, table: str,
+                render: Callable[[Any, Console], None], protect: list[Path],
+                force: bool) -> None:
+    """A result where the user asked: the whole result as JSON (``-f json``), the table
+    ``table`` as CSV/Parquet, else the terminal view ``render(r, console)`` on screen or,
+    with ``--output``, as text in the file."""
+    if fmt == "json":
+        write_text(r.to_json(), output, protect=protect, force=force)
+    elif fmt != "table":
+        write(r.tables[table], fmt, output, protect=protect, force=force)
+    elif output is not None:
+        write_console(check_output(output, protect=protect, force=force),
+                      lambda c: render(r, c))
+    else:
+        render(r, console)
+
+
+def print_notes(r: Any) -> None:
+    """The result's notes, on standard error (a pipe of the table stays clean)."""
+    for note in r.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+
+
 def read_workspace(path: Path, question: Callable[[Any], T]) -> T:
     """``question(ws)`` on the workspace at ``path``, opened read-only and closed after."""
     ws = _open(path)
@@ -463,17 +486,9 @@ def holdout(
             contextlib.nullcontext():
         r = read_workspace(workspace, lambda ws: run(ws, sel, calibration_end=calibration_end,
                                             end=end, model=model, unit=unit))
-    if fmt == "json":
-        write_text(r.to_json(), output, protect=[workspace], force=force)
-    elif fmt != "table":
-        write(r.tables[table], fmt, output, protect=[workspace], force=force)
-    elif output is not None:
-        write_console(check_output(output, protect=[workspace], force=force),
-                      lambda c: render_holdout(r, c))
-    else:
-        render_holdout(r, console)
-    for note in r.notes:
-        err.print(Text(f"note: {note}", style="yellow"))
+    emit_result(r, fmt, output, table=table, render=render_holdout, protect=[workspace],
+                force=force)
+    print_notes(r)
 
 
 @app.command()

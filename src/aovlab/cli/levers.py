@@ -23,7 +23,6 @@ from ..report import (
     render_threshold,
     render_threshold_change,
     write,
-    write_console,
     write_text,
 )
 from ..schema import DEFAULT_DEFINITION
@@ -41,7 +40,9 @@ from . import (
     Workspace_,
     app,
     console,
+    emit_result,
     err,
+    print_notes,
     read_workspace,
     selection_from,
 )
@@ -134,22 +135,14 @@ def threshold(
             ws, sel, current=current, detect=detect, offer=offer, fee=fee, amount=amount,
             rate=rate, margin=margin, share=share, reach=reach, overshoot=overshoot,
             candidates=cands, boots=boots, seed=seed))
-    if fmt == "json":
-        write_text(r.to_json(), output, protect=[workspace], force=force)
-    elif fmt != "table":
-        write(r.tables[table], fmt, output, protect=[workspace], force=force)
-    elif output is not None:
-        write_console(check_output(output, protect=[workspace], force=force),
-                      lambda c: render_threshold(r, c))
-    else:
-        render_threshold(r, console)
+    emit_result(r, fmt, output, table=table, render=render_threshold, protect=[workspace],
+                force=force)
     if chart_path is not None:
         from ..report.html import threshold_page
 
         write_text(threshold_page(r), chart_path, force=True)
         err.print(Text(f"chart written to {chart_path}"))
-    for note in r.notes:
-        err.print(Text(f"note: {note}", style="yellow"))
+    print_notes(r)
 
 
 @app.command("threshold-change")
@@ -189,17 +182,9 @@ def threshold_change(
         r = read_workspace(workspace, lambda ws: run(
             ws, sel, change=change, days=days, threshold=threshold, previous=previous,
             by=by, treated=treated, control=control))
-    if fmt == "json":
-        write_text(r.to_json(), output, protect=[workspace], force=force)
-    elif fmt != "table":
-        write(r.tables[table], fmt, output, protect=[workspace], force=force)
-    elif output is not None:
-        write_console(check_output(output, protect=[workspace], force=force),
-                      lambda c: render_threshold_change(r, c))
-    else:
-        render_threshold_change(r, console)
-    for note in r.notes:
-        err.print(Text(f"note: {note}", style="yellow"))
+    emit_result(r, fmt, output, table=table, render=render_threshold_change, protect=[workspace],
+                force=force)
+    print_notes(r)
 
 
 @app.command("price-test")
@@ -224,17 +209,9 @@ def price_test(
         raise AovlabError(f"--table {table!r} is not one of the price test's tables",
                           fix="use arms or elasticity")
     r = run(arms, control=control, unit_cost=unit_cost, margin=margin)
-    if fmt == "json":
-        write_text(r.to_json(), output, protect=[arms], force=force)
-    elif fmt != "table":
-        write(r.tables[table], fmt, output, protect=[arms], force=force)
-    elif output is not None:
-        write_console(check_output(output, protect=[arms], force=force),
-                      lambda c: render_price_test(r, c))
-    else:
-        render_price_test(r, console)
-    for note in r.notes:
-        err.print(Text(f"note: {note}", style="yellow"))
+    emit_result(r, fmt, output, table=table, render=render_price_test, protect=[arms],
+                force=force)
+    print_notes(r)
 
 
 @app.command("power")
@@ -262,9 +239,8 @@ def power_cmd(
         ws, sel, lift=lift, metric=metric, alpha=alpha, target=power, ratio=ratio))
     if fmt == "json":
         write_text(r.to_json(), output, protect=[workspace], force=force)
-    else:
+    else:  # one table: the generic table view, transposed for its one row
         write(r.table, fmt, output, title=f"Test size for a {lift:.1%} lift "
               f"(α {alpha:g}, power {power:.0%})", console=console if output is None
               else None, protect=[workspace], force=force)
-    for note in r.notes:
-        err.print(Text(f"note: {note}", style="yellow"))
+    print_notes(r)

@@ -39,6 +39,7 @@ from ...query import (
     SelectionOptions,
     parse_date,
     require_one_currency,
+    require_orders,
 )
 from ...stats import CustomerStats, OrderStats, aov_moments, ratio
 from ..result import Result
@@ -103,7 +104,9 @@ def threshold_change(
     eng = connect(source, sel.engine)
     span = metrics.rows(eng.execute(metrics.data_range(eng, sel)))[0]
     first, last = _as_date(span["first_date"]), _as_date(span["last_date"])
-    if first is None or not first < day <= last:
+    if first is None:
+        require_orders(0)
+    if not first < day <= last:
         raise NoDataError(f"the change on {day} is not inside the data "
                           f"({first} to {last}): no orders on both sides of it",
                           fix="pass the first day the new threshold applied")
