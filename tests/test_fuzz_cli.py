@@ -52,9 +52,13 @@ COMMANDS = {
                    "--output", "--force"],
     "power": ["--lift", "--metric", "--alpha", "--power", "--ratio", "--where", "--format",
               "--output", "--force"],
+    "abtest": ["--experiment", "--control", "--cap", "--window", "--pre-days", "--no-cuped",
+               "--sequential", "--bayesian", "--absolute", "--segment", "--shares", "--level",
+               "--table", "--where", "--format", "--output", "--force"],
     "bogus": [],
 }
-FLAGS = {"--force", "--json", "--lines", "--no-detect"}
+FLAGS = {"--force", "--json", "--lines", "--no-detect", "--no-cuped", "--sequential",
+         "--bayesian", "--absolute"}
 
 
 @pytest.fixture(scope="module")

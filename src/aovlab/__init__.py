@@ -18,6 +18,7 @@ from .analyses import (
     KpiResult,
     Result,
     ThresholdResult,
+    abtest,
     baskets,
     bundles,
     check_additivity,
@@ -62,6 +63,6 @@ __all__ = [
     "check_additivity", "clv", "cohorts", "experiments", "cross_sell", "explain", "get_definition",
     "histogram", "holdout", "html_report", "import_files", "import_frame", "kpis", "models",
     "movers", "replenishment", "rfm", "segments", "synthetic", "threshold",
-    "ThresholdResult", "threshold_change", "price_test", "power_analysis",
+    "ThresholdResult", "threshold_change", "price_test", "power_analysis", "abtest",
     "workspace_status"
 ]

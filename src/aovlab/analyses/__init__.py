@@ -6,7 +6,7 @@ experiments) share only the layers below them and never import one another.
 
 from .baskets import baskets, bundles, cross_sell, movers, replenishment
 from .customers import clv, cohorts, holdout, rfm, segments
-from .experiments import power_analysis
+from .experiments import abtest, power_analysis
 from .explain import Explanation, check_additivity, explain
 from .histogram import Histogram, histogram
 from .kpis import DEFAULT_PERCENTILES, KpiResult, kpis
@@ -19,5 +19,5 @@ __all__ = [
     "bundles", "check_additivity", "clv", "cohorts", "cross_sell", "dimension_values",
     "explain", "histogram", "holdout", "kpis", "movers", "replenishment", "rfm", "segments",
     "threshold", "ThresholdResult", "threshold_change", "price_test",
-    "power_analysis"
+    "power_analysis", "abtest"
 ]

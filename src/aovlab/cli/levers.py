@@ -1,5 +1,5 @@
 """The lever and experiment commands: threshold (free shipping or "X off over Y"),
-threshold-change, price-test and power.
+threshold-change, price-test, abtest and power.
 
 Each builds one selection, calls one function of :mod:`aovlab.analyses.levers` and renders
 its result: a terminal view, one table with ``-f csv/parquet`` (``--table``), the whole
@@ -19,6 +19,7 @@ from rich.text import Text
 from ..errors import AovlabError
 from ..report import (
     check_output,
+    render_abtest,
     render_price_test,
     render_threshold,
     render_threshold_change,
@@ -243,4 +244,83 @@ def power_cmd(
         write(r.table, fmt, output, title=f"Test size for a {lift:.1%} lift "
               f"(α {alpha:g}, power {power:.0%})", console=console if output is None
               else None, protect=[workspace], force=force)
+    print_notes(r)
+
+
+def _shares(text: str | None) -> dict[str, float] | None:
+    """``control=0.5,b=0.5`` as planned shares per variant."""
+    if text is None:
+        return None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, share = part.partition("=")
+        try:
+            out[name.strip()] = float(share)
+        except ValueError:
+            out = {}
+            break
+    if not out or not all(math.isfinite(v) and v > 0 for v in out.values()):
+        raise AovlabError(f"--shares {text!r} is not a list of variant=share",
+                          fix="write e.g. --shares control=0.5,treatment=0.5")
+    return out
+
+
+@app.command("abtest")
+def abtest_cmd(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    experiment: Annotated[str | None, typer.Option(
+        help="The experiment (from the assignments); needed when the workspace holds "
+             "several.")] = None,
+    control: Annotated[str | None, typer.Option(
+        help="The control variant; default the one named control, baseline, A, ...")] = None,
+    cap: Annotated[str | None, typer.Option(
+        help="Cap each order's value: an amount (500) or a percentile of all arms' "
+             "post-exposure orders (p99).")] = None,
+    window: Annotated[int | None, typer.Option(
+        help="Count orders within this many days of each unit's first exposure.")] = None,
+    pre_days: Annotated[int, typer.Option(
+        help="Days before exposure whose spend CUPED adjusts by.")] = 365,
+    cuped: Annotated[bool, typer.Option(
+        help="CUPED-adjust revenue per unit and conversion.")] = True,
+    sequential: Annotated[bool, typer.Option(
+        help="Always-valid intervals, safe to read at every look.")] = False,
+    bayesian: Annotated[bool, typer.Option(
+        help="Add the chance each variant beats the control.")] = False,
+    absolute: Annotated[bool, typer.Option(
+        help="Lifts as differences instead of shares of the control.")] = False,
+    segment: Annotated[str | None, typer.Option(
+        help="Break down by channel, country, device or customer_type.")] = None,
+    shares: Annotated[str | None, typer.Option(
+        help="Planned split for the sample-ratio check, e.g. control=0.5,b=0.5.")] = None,
+    level: Annotated[float, typer.Option(help="Interval level.")] = 0.95,
+    table: Annotated[str, typer.Option(
+        help="With -f csv/parquet: abtest, arms or segments.")] = "abtest",
+    definition: Definition_ = DEFAULT_DEFINITION, end: End_ = None,
+    currency: Currency_ = None, status: Status_ = None, where: Where_ = None,
+    engine: Engine_ = "duckdb", fmt: Format_ = "table", output: Output_ = None,
+    force: Force_ = False,
+) -> None:
+    """Analyse an A/B test: AOV, revenue per unit, conversion and more per variant."""
+    from ..analyses.experiments import abtest
+
+    if table not in ("abtest", "arms", "segments"):
+        raise AovlabError(f"--table {table!r} is not one of the test's tables",
+                          fix="use abtest, arms or segments (with --segment)")
+    if table == "segments" and segment is None:
+        raise AovlabError("--table segments needs --segment",
+                          fix="add e.g. --segment channel")
+    sel = selection_from(definition=definition, end=end, currency=currency, status=status,
+                         where=where, engine=engine)
+    cap_value: float | str | None = cap
+    if cap is not None and not cap.strip().lower().startswith("p"):
+        try:
+            cap_value = float(cap)
+        except ValueError:
+            cap_value = cap  # the analysis says what a cap may be
+    r = read_workspace(workspace, lambda ws: abtest(
+        ws, sel, experiment=experiment, control=control, cap=cap_value, window_days=window,
+        pre_days=pre_days, use_cuped=cuped, sequential=sequential, bayesian=bayesian,
+        relative=not absolute, level=level, segment=segment, shares=_shares(shares)))
+    emit_result(r, fmt, output, table=table, render=render_abtest, protect=[workspace],
+                force=force)
     print_notes(r)

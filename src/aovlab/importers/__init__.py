@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_progress
-from . import cdnow, ga4, generic, olist, online_retail, shopify, synthetic  # noqa: F401 - register
+from . import (  # noqa: F401 - register
+    assignments,
+    cdnow,
+    ga4,
+    generic,
+    hillstrom,
+    olist,
+    online_retail,
+    shopify,
+    synthetic,
+)
 from .base import FORMATS, Importer, option_fields, register, resolve_format
 from .detect import detect_format
 from .frames import import_frame

@@ -25,6 +25,10 @@ _BY_COLUMNS: tuple[tuple[str, frozenset[str], str], ...] = (
      "UCI Online Retail II (Invoice, StockCode, InvoiceDate)"),
     ("ga4", frozenset({"event_name", "event_timestamp", "user_pseudo_id"}),
      "a GA4 BigQuery export (event_name, event_timestamp, user_pseudo_id)"),
+    ("hillstrom", frozenset({"history_segment", "segment", "conversion", "spend"}),
+     "the Hillstrom e-mail experiment (history_segment, segment, conversion, spend)"),
+    ("assignments", frozenset({"unit_id", "variant", "first_exposure"}),
+     "experiment assignments (unit_id, variant, first_exposure)"),
     ("generic", frozenset({"order_id", "created_at"}),
      "canonical column names (order_id, created_at)"),
 )
@@ -34,7 +38,8 @@ _OLIST_ORDERS = ("orders.csv", "olist_orders_dataset.csv")
 
 KNOWN = ("shopify (orders export CSV), online_retail (UCI Online Retail / II), ga4 (BigQuery "
          "export Parquet files or their folder), olist (the folder of its CSV files), cdnow "
-         "(CDNOW_master.txt), synthetic (a folder written by aovlab.synthetic)")
+         "(CDNOW_master.txt), synthetic (a folder written by aovlab.synthetic), hillstrom "
+         "(hillstrom.csv), assignments (unit_id, variant, first_exposure)")
 
 
 def detect_format(paths: Sequence[str | Path]) -> tuple[str, str]:

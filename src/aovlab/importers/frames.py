@@ -11,6 +11,8 @@ import pyarrow as pa
 from ..errors import InputError, Location
 from ..storage import ImportSummary, ProgressFn, StagingContext, Workspace, no_progress
 from . import generic
+from .assignments import Assignments
+from .base import Importer
 
 
 def to_arrow(frame: object, name: str = "<frame>") -> pa.Table:
@@ -73,7 +75,8 @@ def import_frame(
     progress: ProgressFn = no_progress,
     **settings: object,
 ) -> ImportSummary:
-    """Import a frame of orders (``kind="orders"``) or order lines (``kind="lines"``).
+    """Import a frame of orders (``kind="orders"``), order lines (``kind="lines"``) or
+    experiment assignments (``kind="assignments"``; settings ``experiment=``, ``timezone=``).
 
     Columns named like canonical columns are used directly; ``mapping`` (a dict or TOML
     path, as for ``--format generic``) renames the others; ``source`` is the namespace, as
@@ -82,19 +85,35 @@ def import_frame(
     options such as ``currency="EUR"`` or ``timezone="Europe/Paris"``.
     """
     table = to_arrow(frame, name)
+    if kind == "assignments":
+        if mapping is not None:
+            raise InputError("assignments take no mapping", Location(name),
+                             fix="name the frame's columns unit_id, variant, first_exposure "
+                                 "(and experiment), or their usual aliases")
+        imp = Assignments()
+        return _run(workspace, table, name, imp,
+                    imp.options({**settings, "relation": _RELATION}), progress, source)
     m = dict(generic.load_mapping(mapping)) if mapping is not None else {}
     m.setdefault("kind", kind)
     m.update(settings)
     m = generic.load_mapping(m)
 
-    importer = generic.Generic()
-    opts = generic.GenericOptions(mapping=m, relation="aovlab_frame_input")
+    opts = generic.GenericOptions(mapping=m, relation=_RELATION)
+    return _run(workspace, table, name, generic.Generic(), opts, progress, source)
+
+
+_RELATION = "aovlab_frame_input"
+
+
+def _run(workspace: Workspace, table: pa.Table, name: str, importer: Importer, opts: object,
+         progress: ProgressFn, source: str | None) -> ImportSummary:
+    """Stage ``table`` (registered as a relation) with ``importer`` and merge it."""
 
     def stage(ctx: StagingContext) -> None:
-        ctx.con.register("aovlab_frame_input", table)
+        ctx.con.register(_RELATION, table)
         try:
             importer.stage(ctx, [name], opts)
         finally:
-            ctx.con.unregister("aovlab_frame_input")
+            ctx.con.unregister(_RELATION)
 
     return workspace.run_import("frame", [name], stage, progress, source)

@@ -20,9 +20,11 @@ from .aggregates import (
     value_digits,
 )
 from .customers import rfm_summary
+from .experiments import SEGMENTS, experiment_list, experiment_stats, post_order_summary
 from .facts import TRUNCATE, data_range, main_category, order_facts, order_value, period_start
 
 __all__ = ["PREDICATES", "TRUNCATE", "aggregates", "data_range", "histogram_stats", "kpi_stats",
            "main_category", "order_facts", "order_stats", "order_value", "period_start",
            "rfm_summary", "rows", "traffic_stats", "trimmed_stats", "unit_stats",
-           "value_bins", "value_digits", "digit_bounds", "cost_totals"]
+           "value_bins", "value_digits", "digit_bounds", "cost_totals", "SEGMENTS",
+           "experiment_list", "experiment_stats", "post_order_summary"]

@@ -22,6 +22,9 @@ PREDICATES: dict[str, Callable] = {
     "returning": lambda t: t.customer_type == "returning",
     "guest": lambda t: t.customer_type == "guest",
     "repeat": lambda t: t.y >= 2,
+    # an experiment's units (metrics.experiments)
+    "converted": lambda t: t.c > 0,
+    "visited": lambda t: t.v > 0,
 }
 
 

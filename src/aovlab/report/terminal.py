@@ -461,3 +461,48 @@ def render_price_test(r: Result, console: Console) -> None:
             f"{e['best_price_ci_high']:,.2f}]"))
     console.print(Text(f"best tested arm by {m['best_tested_by']}: {m['best_tested']:g}",
                        style="bold"))
+
+
+def _interval(v: float, lo: float, hi: float, pct: bool) -> str:
+    if v != v:  # NaN
+        return "—"
+    f = (lambda x: f"{x:+.1%}") if pct else (lambda x: f"{x:,.4g}")
+    shown = f(v)
+    return shown if lo != lo else f"{shown} [{f(lo)}, {f(hi)}]"
+
+
+def render_abtest(r: Result, console: Console) -> None:
+    """``aovlab abtest`` in a terminal: per metric and variant, the value and the lift over
+    the control with their intervals; the p-value Holm-adjusted over several variants."""
+    m = r.meta
+    t = r.table
+    several = len(m["variants"]) > 2
+    rel = m["relative"]
+    rows = []
+    for _, x in t.iterrows():
+        control = x["code"] == "control"
+        rows.append({
+            "metric": x["metric"], "variant": x["variant"] + (" (control)" if control else ""),
+            "units": int(x["units"]),
+            "value [interval]": _interval(x["value"], x["value_low"], x["value_high"], False),
+            "lift [interval]": "" if control else _interval(
+                x["lift"], x["lift_low"], x["lift_high"], rel),
+            "p (Holm)" if several else "p": "" if control or x["p"] != x["p"]
+            else f"{x['p_adjusted']:.3g}",
+            **({"P(beats control)": "" if control or x.get("chance_to_beat") != x.get(
+                "chance_to_beat") else f"{x['chance_to_beat']:.1%}"}
+               if "chance_to_beat" in t else {}),
+            "how": "" if control else x["method"] if x["code"] == "ok" else x["code"],
+        })
+    level = f"{m['level']:.0%}"
+    console.print(rich_table(pd.DataFrame(rows),
+                             title=f"Experiment {m['experiment']} ({m['definition']} AOV, "
+                                   f"{m['currency']}), against {m['control']}",
+                             caption=f"{level} intervals; lifts "
+                                     f"{'relative' if rel else 'absolute'}; -f csv for "
+                                     "every column", width=console.width))
+    a = r.tables["arms"]
+    split = ", ".join(f"{v} {n:,}" for v, n in zip(a["variant"], a["units"], strict=True))
+    style = "bold red" if m["srm_flagged"] else "dim"
+    console.print(Text(f"units per arm: {split} (sample-ratio check p = {m['srm_p']:.3g})",
+                       style=style))

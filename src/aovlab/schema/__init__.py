@@ -7,8 +7,10 @@ Everything else reads these declarations; this layer imports nothing from aovlab
 from .definitions import DEFAULT_DEFINITION, DEFINITIONS, Definition, get_definition
 from .rules import Finite, OneOf, Pattern, Range, References, Rule, sql_literal
 from .tables import (
+    ASSIGNMENTS,
     COUNTED_STATUSES,
     CURRENCIES,
+    CUSTOMER_TYPES,
     CUSTOMERS,
     FIRST_DATE,
     IMPORTS_DDL,
@@ -25,11 +27,13 @@ from .tables import (
     STATUSES,
     TABLES,
     TRAFFIC,
+    UPGRADABLE,
     Column,
     Table,
 )
 
 __all__ = [
+    "ASSIGNMENTS", "CUSTOMER_TYPES", "UPGRADABLE",
     "COUNTED_STATUSES", "CURRENCIES", "CUSTOMERS", "DEFAULT_DEFINITION", "DEFINITIONS",
     "FIRST_DATE", "LAST_DATE",
     "IMPORTS_DDL",

@@ -13,8 +13,11 @@ import pycountry
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
 #: 2: every table is namespaced by ``source`` (its key starts with it); 3: orders carry
-#: region and city.
-SCHEMA_VERSION = 3
+#: region and city; 4: the ``assignments`` table of experiments.
+SCHEMA_VERSION = 4
+#: Versions a workspace is upgraded from in place when opened for writing (the newer
+#: version only adds tables), with what the upgrade adds.
+UPGRADABLE = {3: "the assignments table (experiments)"}
 
 #: What an import's ``source`` may be called: a short slug (it is shown and typed).
 SOURCE_PATTERN = "[a-z0-9][a-z0-9._-]{0,63}"
@@ -279,7 +282,45 @@ TRAFFIC = Table(
                  "purchases"))),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, ORDER_LINES, PRODUCTS, CUSTOMERS, TRAFFIC)}
+#: What a customer type may be (an assignment's, or one derived from orders).
+CUSTOMER_TYPES = ("new", "returning")
+
+ASSIGNMENTS = Table(
+    "assignments",
+    "One row per unit (customer) in an experiment: the variant it was randomised to and "
+    "when it was first exposed. Orders join it on source and customer_id = unit_id; those "
+    "placed from first_exposure on are the unit's outcomes, those before it its pre-period.",
+    (
+        _SOURCE,
+        Column("experiment", "VARCHAR", False, "Experiment name or key."),
+        Column("unit_id", "VARCHAR", False, "The randomisation unit: the customer_id its "
+               "orders carry (a visitor id where orders record one as customer_id)."),
+        Column("variant", "VARCHAR", False, "The arm the unit was assigned to."),
+        Column("first_exposure", "TIMESTAMPTZ", False, "When the unit first saw its variant."),
+        Column("channel", "VARCHAR", True, "Channel the unit came through (segments)."),
+        Column("country", "VARCHAR", True, "Country of the unit (segments)."),
+        Column("device", "VARCHAR", True, "Device at first exposure (segments)."),
+        Column("customer_type", "VARCHAR", True, "new or returning at exposure; when NULL, "
+               "returning if the unit has a counted order before first_exposure."),
+        Column("visits", "BIGINT", True, "Visits (sessions) from first exposure to the end "
+               "of the test, when the source records them: the visit rate."),
+        Column("pre_value", "DOUBLE", True, "The unit's spend before exposure as the source "
+               "reports it (CUPED's covariate); when NULL, its orders before first_exposure."),
+    ),
+    ("source", "experiment", "unit_id"),
+    (
+        _SOURCE_RULE,
+        OneOf("customer_type", CUSTOMER_TYPES, "unknown customer type",
+              "use new or returning (or leave it empty to derive it from the orders)"),
+        Range("visits", "0", "1e12", "visits is negative or beyond a trillion",
+              "write visits as a whole number, 0 or more"),
+        *_amount("pre_value"),
+        _date("first_exposure", "TIMESTAMPTZ"),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (ORDERS, ORDER_LINES, PRODUCTS, CUSTOMERS, TRAFFIC,
+                                                 ASSIGNMENTS)}
 
 IMPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS imports (

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from scipy.special import stdtr, stdtrit
 
-from .moments import Moments
+from .moments import Moments, RatioMoments
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,49 @@ def compare_means(control: Moments, treatment: Moments, *, relative: bool = True
                   level: float = 0.95) -> Comparison:
     """The treatment's lift over the control (relative: a share of the control's mean),
     with a ``level`` Welch interval and a two-sided p-value."""
+    if control.n == 0 or treatment.n == 0:
+        return _check_level(level) or _coded("empty_arm", relative)
+    return _welch(control.mean, control.variance / control.n, control.n,
+                  treatment.mean, treatment.variance / treatment.n, treatment.n,
+                  relative=relative, level=level)
+
+
+def compare_ratios(control: RatioMoments, treatment: RatioMoments, *, relative: bool = True,
+                   level: float = 0.95) -> Comparison:
+    """:func:`compare_means` for a ratio metric such as AOV (Σ revenue / Σ orders over the
+    randomisation units): each arm's ratio and its delta-method variance at the unit
+    (:class:`~aovlab.stats.RatioMoments`, Deng et al. 2018), then the same Welch interval.
+    An arm whose units have no denominator (no orders) is coded ``no_denominator``."""
+    if control.n == 0 or treatment.n == 0:
+        return _check_level(level) or _coded("empty_arm", relative)
+    if not control.sum_y or not treatment.sum_y:
+        return _check_level(level) or _coded("no_denominator", relative)
+    return _welch(control.ratio, _var(control), control.n, treatment.ratio, _var(treatment),
+                  treatment.n, relative=relative, level=level)
+
+
+def _var(r: RatioMoments) -> float:
+    v = r.variance
+    return 0.0 if math.isnan(v) else v
+
+
+def _check_level(level: float) -> None:
     if not 0 < level < 1:
         raise ValueError("level must be between 0 and 1")
-    if control.n == 0 or treatment.n == 0:
-        return _coded("empty_arm", relative)
-    if control.n < 2 or treatment.n < 2:
+
+
+def _welch(m0: float, v0: float, n0: int, m1: float, v1: float, n1: int, *,
+           relative: bool, level: float) -> Comparison:
+    """The comparison of two estimates m₀, m₁ with sampling variances v₀, v₁ (already
+    divided by their sizes n₀, n₁): the formulas of the module docstring."""
+    _check_level(level)
+    if n0 < 2 or n1 < 2:
         return _coded("too_few_units", relative)
-    m0, m1 = control.mean, treatment.mean
-    v0, v1 = control.variance / control.n, treatment.variance / treatment.n
     if relative and m0 == 0:
         return _coded("zero_control_mean", relative)
     if v0 + v1 == 0:
         return _coded("zero_variance", relative, (m1 - m0) / (m0 if relative else 1.0))
-    df = (v0 + v1) ** 2 / (v0 ** 2 / (control.n - 1) + v1 ** 2 / (treatment.n - 1))
+    df = (v0 + v1) ** 2 / (v0 ** 2 / (n0 - 1) + v1 ** 2 / (n1 - 1))
     if relative:
         lift = m1 / m0 - 1
         se = math.sqrt(v1 / m0 ** 2 + v0 * m1 ** 2 / m0 ** 4)
@@ -99,9 +129,15 @@ def compare_means_sequential(control: Moments, treatment: Moments, *, relative: 
     the p-value is the always-valid one (the smallest 1 − level whose interval excludes
     0), and ``df`` is NaN (a normal mixture, not a t)."""
     fixed = compare_means(control, treatment, relative=relative, level=level)
+    return sequential(fixed, control.n + treatment.n, level=level, tuning=tuning)
+
+
+def sequential(fixed: Comparison, n: int, *, level: float = 0.95,
+               tuning: float = SEQUENTIAL_TUNING) -> Comparison:
+    """The always-valid version of a fixed-sample comparison from ``n`` units in all (any
+    estimate with a standard error: a mean, a ratio, a CUPED-adjusted mean)."""
     if not fixed.ok:
         return fixed
-    n = control.n + treatment.n
     half = _mixture_half(fixed.se, n, 1 - level, tuning)
 
     def excludes(alpha: float) -> bool:
@@ -116,7 +152,7 @@ def compare_means_sequential(control: Moments, treatment: Moments, *, relative: 
             lo, hi = (lo, mid) if excludes(mid) else (mid, hi)
         p = hi
     return Comparison(fixed.lift, fixed.lift - half, fixed.lift + half, p, fixed.se,
-                      math.nan, relative)
+                      math.nan, fixed.relative)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class Workspace:
             # Never add aovlab's tables to a database that already holds something else.
             self._refuse_foreign()
             self._create()
-        self._check_version()
+        self._check_version(read_only)
         if read_only:
             if recovery.needs_repair(self.con, self.path):
                 # An interrupted import must be undone before anything is read: once, with
@@ -108,7 +108,7 @@ class Workspace:
                 [str(schema.SCHEMA_VERSION)],
             )
 
-    def _check_version(self) -> None:
+    def _check_version(self, read_only: bool) -> None:
         try:
             row = self.con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except duckdb.CatalogException as exc:
@@ -116,6 +116,20 @@ class Workspace:
                 f"{self.path} is not an aovlab workspace (no meta table)",
                 fix="point --workspace at a file created by 'aovlab import'",
             ) from exc
+        old = int(row[0]) if row is not None and row[0].isdigit() else None
+        if old in schema.UPGRADABLE:
+            adds = schema.UPGRADABLE[old]
+            if read_only:
+                raise WorkspaceError(
+                    f"{self.path} has schema version {old}; this aovlab needs "
+                    f"{schema.SCHEMA_VERSION}, which adds {adds}",
+                    fix=f"open it once for writing to upgrade it in place (e.g. aovlab status "
+                        f"-w {self.path}); its data stays as it is")
+            # The newer schema only adds tables, which _create has just made: record it.
+            with self._lock:
+                self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                                 [str(schema.SCHEMA_VERSION)])
+            return
         if row is None or row[0] != str(schema.SCHEMA_VERSION):
             shown = "none" if row is None else repr(row[0])
             raise WorkspaceError(
