@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError, Location
+from .assignments import ALIASES
 from .reading import check_file, csv_header
 
 #: (format, columns that must all be present, what the note says)
@@ -91,6 +92,11 @@ def _by_columns(cols: Sequence[str]) -> tuple[str, str] | None:
     for fmt, needed, why in _BY_COLUMNS:
         if needed <= have:
             return fmt, why
+    lower = {c.lower() for c in have}
+    named = [next((c for c in ALIASES[k] if c in lower), None)
+             for k in ("unit_id", "variant", "first_exposure")]
+    if all(named) and "order_id" not in lower:
+        return "assignments", f"experiment assignments ({', '.join(named)})"
     return None
 
 

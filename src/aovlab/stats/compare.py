@@ -100,6 +100,8 @@ def _welch(m0: float, v0: float, n0: int, m1: float, v1: float, n1: int, *,
     else:
         lift = m1 - m0
         se = math.sqrt(v0 + v1)
+    if not se > 0:  # a relative lift of −100% (a treatment mean of 0 without spread)
+        return _coded("zero_variance", relative, lift)
     half = float(stdtrit(df, 0.5 + level / 2)) * se
     p = float(2 * stdtr(df, -abs(lift) / se))
     return Comparison(lift, lift - half, lift + half, p, se, df, relative)
