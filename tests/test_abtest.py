@@ -392,3 +392,34 @@ def test_the_cli(tmp_path):
     bad = run("--table", "segments")
     assert bad.returncode != 0 and "--table segments needs --segment" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_the_difference_is_the_absolute_lift():
+    a, o = _experiment(seed=14)
+    ws = _workspace(a, o)
+    rel = aovlab.abtest(ws).table
+    ab = aovlab.abtest(ws, relative=False).table
+    for m in ("aov", "revenue_per_unit", "conversion"):
+        x, y = _row(rel, m, "treatment"), _row(ab, m, "treatment")
+        assert x["difference"] == pytest.approx(y["lift"], rel=1e-12)
+        assert x["difference_low"] == pytest.approx(y["lift_low"], rel=1e-12)
+    plain = aovlab.abtest(ws, use_cuped=False).table
+    for m in ("aov", "revenue_per_unit", "conversion"):  # without CUPED: the values' gap
+        assert _row(plain, m, "treatment")["difference"] == pytest.approx(
+            _row(plain, m, "treatment")["value"] - _row(plain, m, "control")["value"],
+            rel=1e-9)
+
+
+def test_a_selection_that_would_change_the_outcomes_is_refused():
+    a, o = _experiment(n=50, seed=15)
+    ws = _workspace(a, o)
+    with pytest.raises(DefinitionError, match="not filtered by channel"):
+        aovlab.abtest(ws, filters={"channel": "web"})
+    with pytest.raises(DefinitionError, match="first exposure"):
+        aovlab.abtest(ws, start="2024-03-02")
+    assert aovlab.abtest(ws, filters={"source": "shop"}).meta["source"] == "shop"
+    # assignments under another source than the orders: said loudly
+    other = a.assign(experiment="elsewhere")
+    aovlab.import_frame(ws, other, kind="assignments", source="other")
+    r = aovlab.abtest(ws, experiment="elsewhere")
+    assert any(n.startswith("NO ORDERS") for n in r.notes)

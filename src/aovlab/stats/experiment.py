@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .compare import (
     PairedMoments,
@@ -142,7 +142,8 @@ def compare_arms(arms: Mapping[str, ExperimentStats], control: str,
                  options: Options = Options(),
                  metrics: tuple[str, ...] = METRIC_NAMES) -> list[dict]:
     """One row per metric and arm (the control's row has its value only): the arm's value
-    and interval, the lift over the control with its interval and p-value (Holm-adjusted
+    and interval, the lift over the control (relative or absolute, as ``options`` say) with
+    its interval and p-value, the difference (absolute) with its interval (Holm-adjusted
     over the treatment arms when there are several), CUPED's variance reduction, the
     chance to beat the control when ``bayesian``; ``code`` says why a figure is missing."""
     if control not in arms:
@@ -159,8 +160,14 @@ def compare_arms(arms: Mapping[str, ExperimentStats], control: str,
             if mom is None:
                 block.append(_arm_row(metric, arm, None, None, "not_measured"))
                 continue
-            block.append(_arm_row(metric, arm, mom, *_compare(
-                metric, base, mom, arms[control], arms[arm], options)))
+            row = _arm_row(metric, arm, mom, *_compare(
+                metric, base, mom, arms[control], arms[arm], options))
+            # the difference in the metric's own unit beside the relative lift, always
+            diff = _compare(metric, base, mom, arms[control], arms[arm],
+                            replace(options, relative=False))[0]
+            row.update(difference=diff.lift, difference_low=diff.ci_low,
+                       difference_high=diff.ci_high)
+            block.append(row)
         adjusted = holm([r["p"] for r in block[1:]])
         for r, p in zip(block[1:], adjusted, strict=True):
             r["p_adjusted"] = p if len(treatments) > 1 else r["p"]
@@ -197,7 +204,9 @@ def _arm_row(metric: str, arm: str, mom, c, method: str,
     row = {"metric": metric, "variant": arm,
            "units": (mom.n if mom is not None else 0), "value": value,
            "value_low": lo, "value_high": hi,
-           "lift": math.nan, "lift_low": math.nan, "lift_high": math.nan, "p": math.nan,
+           "lift": math.nan, "lift_low": math.nan, "lift_high": math.nan,
+           "difference": math.nan, "difference_low": math.nan, "difference_high": math.nan,
+           "p": math.nan,
            "p_adjusted": math.nan, "chance_to_beat": math.nan, "variance_reduction": reduction,
            "method": method, "code": "control" if method == "control" else "ok"}
     if c is None:

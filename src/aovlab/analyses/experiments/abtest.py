@@ -76,6 +76,7 @@ def abtest(
     """
     sel = Selection.of(selection, **options)
     _check(level, pre_days, window_days, segment, metrics_wanted)
+    _check_selection(sel)
     eng = connect(source, sel.engine)
     src = dict(sel.filters).get("source")
     name, found_src = _experiment(eng, experiment, src)
@@ -97,6 +98,10 @@ def abtest(
     wanted = metrics_wanted or METRIC_NAMES
     table = pd.DataFrame(compare_arms(arms, ctrl, opts, wanted))
     notes = [cap_note] if cap_note else []
+    if not int(summary["orders"] or 0):
+        notes.append("NO ORDERS by the experiment's units after their first exposure: are "
+                     "the assignments under the source of the store's orders (they join on "
+                     "source and customer_id = unit_id)? Re-import them with --source")
     srm = _srm(arms, ctrl, shares, notes)
     tables = {"abtest": table, "arms": _arms_table(arms, srm)}
     if segment is not None:
@@ -131,6 +136,24 @@ def _check(level: float, pre_days: int, window_days: int | None, segment: str | 
     if bad:
         raise DefinitionError(f"unknown metric(s) {', '.join(bad)}",
                               fix=f"use {', '.join(METRIC_NAMES)}")
+
+
+def _check_selection(sel: Selection) -> None:
+    """What a selection may say to an experiment: statuses, definition, currency, the
+    end of the test and the source; the rest would quietly mean something else."""
+    other = [k for k, _ in sel.filters if k != "source"]
+    if other:
+        raise DefinitionError(
+            f"an experiment is not filtered by {', '.join(other)}: the units are randomised, "
+            "a filter on orders would drop some of their outcomes",
+            fix="use --segment to break the result down, or --where source=NAME only")
+    if sel.start is not None:
+        raise DefinitionError(
+            "an experiment counts each unit's orders from its first exposure, not from a "
+            "start date", fix="leave out the start; use --window DAYS or --end DATE")
+    if sel.by or sel.period:
+        raise DefinitionError("an experiment is not grouped by order dimensions",
+                              fix="use --segment channel|country|device|customer_type")
 
 
 def _experiment(eng, experiment: str | None, source: str | None) -> tuple[str, str]:
