@@ -161,8 +161,6 @@ def test_a_percentile_cap_is_taken_from_all_arms_together():
     a, o = _experiment(seed=7)
     ws = _workspace(a, o)
     r = aovlab.abtest(ws, cap="p95")
-    post = _units(a, o)  # just to check the population: all post-exposure orders
-    del post
     oo = o[o["status"] == "placed"].copy()
     oo["created_at"] = pd.to_datetime(oo["created_at"], utc=True)
     m = a.assign(first_exposure=pd.to_datetime(a["first_exposure"], utc=True)).merge(
@@ -205,9 +203,6 @@ def test_edge_cases_come_back_coded_and_the_rest_is_computed():
     assert _row(t, "aov", "empty")["code"] == "no_denominator"
     assert _row(t, "conversion", "empty")["value"] == 0
     assert _row(t, "aov", "b")["code"] == "ok"
-    # Holm over the two treatment arms: b's p-value is adjusted, never below its own
-    b = _row(t, "revenue_per_unit", "b")
-    assert b["p_adjusted"] >= b["p"]
     one = pd.DataFrame({"experiment": "t", "unit_id": ["z1", "z2"], "variant": ["control", "x"],
                         "first_exposure": "2024-03-01"})
     aovlab.import_frame(ws, one, kind="assignments", source="shop")
@@ -423,3 +418,91 @@ def test_a_selection_that_would_change_the_outcomes_is_refused():
     aovlab.import_frame(ws, other, kind="assignments", source="other")
     r = aovlab.abtest(ws, experiment="elsewhere")
     assert any(n.startswith("NO ORDERS") for n in r.notes)
+
+
+def test_holm_sequential_bayesian_and_level_by_hand():
+    """Three arms: each treatment's p-value Holm-adjusted over the two; the sequential
+    interval is the normal mixture's (Howard et al. 2021, eq. 14) around the same lift;
+    P(beats control) = Φ(lift / se); a 90% level narrows every interval."""
+    a, o = _experiment(n=400, seed=16, lift=0.15, arms=("control", "b", "c"))
+    ws = _workspace(a, o)
+    kw = {"use_cuped": False, "relative": False}
+    t = aovlab.abtest(ws, **kw, bayesian=True).table
+    ref = _units(a, o)
+    y = {v: g["r"].to_numpy() for v, g in ref.groupby("variant")}
+    ps = {v: stats.ttest_ind(y[v], y["control"], equal_var=False).pvalue for v in ("b", "c")}
+    lo, hi = sorted(ps, key=ps.get)
+    want = {lo: min(1, 2 * ps[lo])}
+    want[hi] = max(want[lo], min(1, ps[hi]))
+    for v in ("b", "c"):
+        row = _row(t, "revenue_per_unit", v)
+        assert row["p"] == pytest.approx(ps[v], rel=1e-7)
+        assert row["p_adjusted"] == pytest.approx(want[v], rel=1e-7)
+        se = math.sqrt(y[v].var(ddof=1) / len(y[v]) + y["control"].var(ddof=1) / 400)
+        assert row["chance_to_beat"] == pytest.approx(stats.norm.cdf(row["lift"] / se),
+                                                      rel=1e-9)
+    seq = _row(aovlab.abtest(ws, **kw, sequential=True).table, "revenue_per_unit", "b")
+    fixed = _row(t, "revenue_per_unit", "b")
+    b, c0 = y["b"], y["control"]
+    se = math.sqrt(b.var(ddof=1) / len(b) + c0.var(ddof=1) / len(c0))
+    n, alpha = len(b) + len(c0), 0.05
+    rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / 5000
+    sigma = se * math.sqrt(n)
+    half = sigma * math.sqrt(2 * (n * rho2 + 1) / (n * n * rho2)
+                             * math.log(math.sqrt(n * rho2 + 1) / alpha))
+    assert seq["lift"] == pytest.approx(fixed["lift"], rel=1e-12)
+    assert seq["lift_high"] - seq["lift"] == pytest.approx(half, rel=1e-9)
+    assert seq["method"] == "welch+sequential" and seq["p"] >= fixed["p"]
+    ninety = aovlab.abtest(ws, **kw, level=0.9).table
+    for m in ("aov", "revenue_per_unit"):
+        w95, w90 = _row(t, m, "b"), _row(ninety, m, "b")
+        assert w90["value_high"] - w90["value_low"] == pytest.approx(
+            (w95["value_high"] - w95["value_low"]) * stats.t.ppf(0.95, 399)
+            / stats.t.ppf(0.975, 399), rel=1e-9)
+        assert w90["lift_high"] - w90["lift_low"] < w95["lift_high"] - w95["lift_low"]
+
+
+def test_window_and_end_bound_the_outcomes_and_the_units():
+    a, o = _experiment(n=200, seed=17)
+    ws = _workspace(a, o)
+    t = aovlab.abtest(ws, window_days=3, use_cuped=False).table
+    oo = o[o["status"] == "placed"].copy()
+    oo["created_at"] = pd.to_datetime(oo["created_at"], utc=True)
+    m = a.assign(first_exposure=pd.to_datetime(a["first_exposure"], utc=True)).merge(
+        oo, left_on="unit_id", right_on="customer_id")
+    keep = (m["created_at"] >= m["first_exposure"]) & (
+        m["created_at"] < m["first_exposure"] + pd.Timedelta(days=3))
+    r = m[keep].groupby("unit_id")["gross_sales"].sum()
+    per = a.set_index("unit_id").join(r).fillna({"gross_sales": 0.0})
+    for v, g in per.groupby("variant"):
+        assert _row(t, "revenue_per_unit", v)["value"] == pytest.approx(
+            g["gross_sales"].mean(), rel=1e-9)
+    # with an end: only units exposed by then, only their orders up to it
+    end = pd.Timestamp("2024-03-02")
+    r2 = aovlab.abtest(ws, end="2024-03-02", use_cuped=False)
+    exposed = pd.to_datetime(a["first_exposure"], utc=True).dt.date <= end.date()
+    assert r2.tables["arms"]["units"].sum() == exposed.sum()
+    keep2 = (m["created_at"] >= m["first_exposure"]) & (m["created_at"].dt.date <= end.date())
+    assert r2.tables["arms"]["orders"].sum() == keep2.sum()
+
+
+def test_planned_shares_see_a_lost_arm_and_bad_shares_are_refused():
+    a, o = _experiment(n=200, seed=18)
+    ws = _workspace(a, o)
+    r = aovlab.abtest(ws, shares={"control": 1, "treatment": 1, "gone": 1})
+    assert r.meta["srm_flagged"] and "gone 0" in r.notes[0]
+    with pytest.raises(DefinitionError, match="positive"):
+        aovlab.abtest(ws, shares={"control": 1, "treatment": 0})
+    with pytest.raises(DefinitionError, match="no planned share"):
+        aovlab.abtest(ws, shares={"control": 1})
+
+
+def test_metrics_the_data_cannot_give_are_left_out_and_said():
+    a, o = _experiment(n=100, seed=19)
+    o = o.assign(cost=None, units=None)
+    ws = _workspace(a, o)
+    r = aovlab.abtest(ws)
+    assert not {"units_per_order", "margin_per_unit", "visit_rate"} & set(r.table["metric"])
+    assert any("not measured: units_per_order, margin_per_unit" in n for n in r.notes)
+    empty = aovlab.abtest(ws, metrics_wanted=("margin_per_unit",))
+    assert empty.table.empty and any("none of the metrics" in n for n in empty.notes)

@@ -47,11 +47,15 @@ def _orders(engine, definition: schema.Definition, statuses: Sequence[str],
         margin=(o.gross_sales - o.discounts - o.returns - o.cost).cast("float64"))
 
 
-def _assigned(engine, experiment: str, source: str | None):
+def _assigned(engine, experiment: str, source: str | None, end: date | None = None):
+    """The experiment's units; with ``end``, those first exposed by then (a unit exposed
+    later has had no chance to order, and would count as a zero)."""
     a = engine.table("assignments")
     a = a.filter(a.experiment == experiment)
     if source is not None:
         a = a.filter(a.source == source)
+    if end is not None:
+        a = a.filter(a.first_exposure.date() <= end)
     return a
 
 
@@ -59,7 +63,8 @@ def _post(engine, experiment: str, source: str | None, definition: schema.Defini
           statuses: Sequence[str], currency: str | None, window_days: int | None,
           end: date | None):
     """The experiment's orders placed from each unit's first exposure on."""
-    a = _assigned(engine, experiment, source).select("source", "unit_id", "first_exposure")
+    a = _assigned(engine, experiment, source, end).select("source", "unit_id",
+                                                          "first_exposure")
     o = _orders(engine, definition, statuses, currency)
     j = a.join(o, [a.source == o.source, a.unit_id == o.customer_id])
     keep = j.created_at >= j.first_exposure
@@ -89,7 +94,7 @@ def experiment_stats(engine, experiment: str, stats: type, *, source: str | None
                      currency: str | None, cap: float | None, window_days: int | None,
                      end: date | None, pre_days: int, segment: str | None = None):
     """Per arm (and ``segment``), the declared statistics over the experiment's units."""
-    a = _assigned(engine, experiment, source)
+    a = _assigned(engine, experiment, source, end)
     p = _post(engine, experiment, source, definition, statuses, currency, window_days, end)
     capped = p.value if cap is None else ibis.least(p.value, ibis.literal(cap))
     p = p.mutate(cv=capped.cast("float64"), over=(p.value > cap) if cap is not None

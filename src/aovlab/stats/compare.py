@@ -187,11 +187,13 @@ class PairedMoments:
 def cuped(control: PairedMoments, treatment: PairedMoments, *, relative: bool = True,
           level: float = 0.95) -> tuple[Comparison, float]:
     """:func:`compare_means` on CUPED-adjusted metrics (Deng, Xu, Kohavi & Walker 2013):
-    y − θ(x − x̄) with θ = Cov(y, x) / Var(x) pooled over both arms and x̄ their pooled
-    covariate mean, so the means are unbiased and the variance shrinks by the correlation
-    squared. Returns the comparison and θ (0, and the plain comparison, when the covariate
-    does not vary). The relative lift is against the control's unadjusted mean, which the
-    adjustment keeps in expectation."""
+    y − θ(x − x̄) with θ = Σₖ Cov_k(y, x) / Σₖ Var_k(x), the within-arm covariances pooled
+    (so θ does not depend on the treatment effect, as a total covariance over both arms
+    would through its between-arm term), and x̄ the pooled covariate mean; the means stay
+    unbiased and the variance shrinks by the correlation squared. Returns the comparison
+    and θ (0, and the plain comparison, when the covariate does not vary). The relative
+    lift is against the control's adjusted mean, equal to its plain mean in expectation
+    (randomisation balances x̄ across the arms)."""
     pool = control + treatment
     n = pool.n
     if n < 3:
@@ -199,8 +201,11 @@ def cuped(control: PairedMoments, treatment: PairedMoments, *, relative: bool = 
                              Moments(treatment.n, treatment.sum_y, treatment.sum_yy),
                              relative=relative, level=level), 0.0
     xm = pool.sum_x / n
-    var_x = pool.sum_xx - n * xm * xm
-    cov = pool.sum_xy - n * xm * (pool.sum_y / n)
+    var_x = cov = 0.0
+    for arm in (control, treatment):
+        if arm.n:
+            var_x += arm.sum_xx - arm.sum_x * arm.sum_x / arm.n
+            cov += arm.sum_xy - arm.sum_x * arm.sum_y / arm.n
     theta = cov / var_x if var_x > 1e-12 * max(pool.sum_xx, 1e-300) else 0.0
     return compare_means(control.adjusted(theta, xm), treatment.adjusted(theta, xm),
                          relative=relative, level=level), theta

@@ -102,7 +102,7 @@ def metric_moments(s: ExperimentStats, metric: str) -> Moments | RatioMoments | 
         return RatioMoments(n, s.product_units, s.orders, s.product_units_sq, s.orders_sq,
                             s.product_units_orders)
     if metric == "margin_per_unit":
-        if not s.orders or s.orders_with_cost < s.orders:
+        if s.orders_with_cost < s.orders:  # some orders without a cost
             return None
         return Moments(n, s.margin, s.margin_sq)
     raise ValueError(f"unknown metric {metric!r}")
@@ -118,12 +118,12 @@ def paired(s: ExperimentStats, metric: str) -> PairedMoments:
     raise ValueError(f"CUPED does not adjust {metric!r}")
 
 
-def _value(m: Moments | RatioMoments) -> tuple[float, float, float]:
-    """Estimate and 95% interval of one arm."""
+def _value(m: Moments | RatioMoments, level: float) -> tuple[float, float, float]:
+    """Estimate and ``level`` interval of one arm."""
     if isinstance(m, RatioMoments):
-        lo, hi = m.ci(floor=0.0) if m.n else (math.nan, math.nan)
+        lo, hi = m.ci(level, floor=0.0) if m.n else (math.nan, math.nan)
         return m.ratio, lo, hi
-    lo, hi = m.ci() if m.n else (math.nan, math.nan)
+    lo, hi = m.ci(level) if m.n else (math.nan, math.nan)
     return (m.mean if m.n else math.nan), lo, hi
 
 
@@ -154,14 +154,15 @@ def compare_arms(arms: Mapping[str, ExperimentStats], control: str,
         base = metric_moments(arms[control], metric)
         if base is None:
             continue
-        block = [_arm_row(metric, control, base, None, "control")]
+        block = [_arm_row(metric, control, base, None, "control", level=options.level)]
         for arm in treatments:
             mom = metric_moments(arms[arm], metric)
             if mom is None:
-                block.append(_arm_row(metric, arm, None, None, "not_measured"))
+                block.append(_arm_row(metric, arm, None, None, "not_measured",
+                                      level=options.level))
                 continue
             row = _arm_row(metric, arm, mom, *_compare(
-                metric, base, mom, arms[control], arms[arm], options))
+                metric, base, mom, arms[control], arms[arm], options), level=options.level)
             # the difference in the metric's own unit beside the relative lift, always
             diff = _compare(metric, base, mom, arms[control], arms[arm],
                             replace(options, relative=False))[0]
@@ -199,8 +200,8 @@ def _compare(metric: str, base, mom, s0: ExperimentStats, s1: ExperimentStats,
 
 
 def _arm_row(metric: str, arm: str, mom, c, method: str,
-             reduction: float = math.nan) -> dict:
-    value, lo, hi = _value(mom) if mom is not None else (math.nan,) * 3
+             reduction: float = math.nan, *, level: float) -> dict:
+    value, lo, hi = _value(mom, level) if mom is not None else (math.nan,) * 3
     row = {"metric": metric, "variant": arm,
            "units": (mom.n if mom is not None else 0), "value": value,
            "value_low": lo, "value_high": hi,

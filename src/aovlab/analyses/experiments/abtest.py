@@ -98,6 +98,9 @@ def abtest(
     wanted = metrics_wanted or METRIC_NAMES
     table = pd.DataFrame(compare_arms(arms, ctrl, opts, wanted))
     notes = [cap_note] if cap_note else []
+    if window_days is not None and sel.end is not None:
+        notes.append(f"units first exposed within {window_days} days of {sel.end} have "
+                     "less than the whole window observed")
     if not int(summary["orders"] or 0):
         notes.append("NO ORDERS by the experiment's units after their first exposure: are "
                      "the assignments under the source of the store's orders (they join on "
@@ -109,7 +112,7 @@ def abtest(
         notes.append(f"segments by {segment} were chosen after the test, not randomised "
                      "within: with several slices one differs by chance, so treat a "
                      "segment's lift as a question for the next test, not an answer")
-    notes.extend(_reading_notes(table, opts, summary))
+    notes.extend(_reading_notes(table, opts, summary, wanted))
     return Result("abtest", tables, notes=notes, meta={
         "experiment": name, "source": found_src, "control": ctrl,
         "variants": list(arms), "definition": sel.definition.name,
@@ -248,15 +251,24 @@ def _control(control: str | None, variants: list[str]) -> str:
 def _srm(arms: dict[str, ExperimentStats], ctrl: str, shares: dict[str, float] | None,
          notes: list[str]):
     names = list(arms)
+    counts = [arms[v].units for v in names]
     if shares is not None:
         missing = [v for v in names if v not in shares]
         if missing:
             raise DefinitionError(f"no planned share for variant(s) {', '.join(missing)}",
                                   fix="give one share per variant, e.g. control=0.5,b=0.5")
+        bad = [f"{k}={v!r}" for k, v in shares.items()
+               if not (isinstance(v, int | float) and math.isfinite(v) and v > 0)]
+        if bad:
+            raise DefinitionError(f"planned shares must be positive: {', '.join(bad)}",
+                                  fix="give one share per variant, e.g. control=0.5,b=0.5")
+        # a planned arm with no unit at all is the worst mismatch, not a missing key
+        lost = [k for k in shares if k not in arms]
+        names, counts = names + lost, counts + [0] * len(lost)
     w = None if shares is None else [shares[v] for v in names]
-    srm = sample_ratio([arms[v].units for v in names], w, alpha=SRM_ALPHA)
+    srm = sample_ratio(counts, w, alpha=SRM_ALPHA)
     if srm.flagged:
-        split = ", ".join(f"{v} {arms[v].units:,}" for v in names)
+        split = ", ".join(f"{v} {n:,}" for v, n in zip(names, counts, strict=True))
         notes.insert(0, f"SAMPLE RATIO MISMATCH: the units per arm ({split}) are not the "
                         f"planned split (χ² p = {srm.p:.2g}). The assignment or the logging "
                         "is broken, and no result of this test can be trusted until it is "
@@ -266,7 +278,7 @@ def _srm(arms: dict[str, ExperimentStats], ctrl: str, shares: dict[str, float] |
 
 def _arms_table(arms: dict[str, ExperimentStats], srm) -> pd.DataFrame:
     rows = []
-    for (v, s), expected in zip(arms.items(), srm.expected, strict=True):
+    for (v, s), expected in zip(arms.items(), srm.expected, strict=False):
         rows.append({"variant": v, "units": s.units, "expected_units": expected,
                      "converted": s.converted, "orders": s.orders, "revenue": s.revenue,
                      "capped_orders": s.capped_orders, "returning_units": s.returning,
@@ -287,10 +299,13 @@ def _segments(eng, name: str, common: dict, segment: str, ctrl: str, opts: Optio
     return pd.DataFrame(out)
 
 
-def _reading_notes(table: pd.DataFrame, opts: Options, summary: dict) -> list[str]:
+def _reading_notes(table: pd.DataFrame, opts: Options, summary: dict,
+                   wanted: tuple[str, ...]) -> list[str]:
     notes = [f"AOV and units per order are ratios over the randomised units (delta "
              f"method): a customer's orders are not independent. {int(summary['orders']):,} "
              "post-exposure orders"]
+    if table.empty:
+        return notes + ["none of the metrics asked for can be measured on this data"]
     if opts.cuped and (table["method"].str.startswith("cuped")).any():
         notes.append("revenue per unit and conversion are CUPED-adjusted by each unit's "
                      "spend before exposure (variance_reduction: how much narrower)")
@@ -298,7 +313,7 @@ def _reading_notes(table: pd.DataFrame, opts: Options, summary: dict) -> list[st
         notes.append("intervals and p-values are always-valid (sequential): they may be "
                      "read at every look without inflating false positives")
     skipped = [m for m in ("units_per_order", "margin_per_unit", "visit_rate")
-               if m not in set(table["metric"])]
+               if m in wanted and m not in set(table["metric"])]
     if skipped:
         notes.append(f"not measured: {', '.join(skipped)} (orders without units or costs, "
                      "or assignments without visits)")
