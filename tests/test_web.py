@@ -244,3 +244,20 @@ def test_a_bug_is_a_clean_500_with_the_security_headers(lines_shop, monkeypatch)
     r = TestClient(create_app(lines_shop)).get("/")
     assert r.status_code == 500 and r.json()["error"] == "internal error (ValueError)"
     assert "Traceback" not in r.text and r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_api_analyses_an_experiment_as_the_library_does(tmp_path):
+    from test_abtest import _experiment, _workspace
+
+    a, o = _experiment(n=80, seed=20)
+    _workspace(a, o, str(tmp_path / "x.duckdb")).close()
+    c = TestClient(create_app(tmp_path / "x.duckdb"))
+    got = c.get("/api/abtest", params={"cap": "p99", "bayesian": "true"}).json()
+    with aovlab.Workspace(tmp_path / "x.duckdb", read_only=True) as ws:
+        want = aovlab.abtest(ws, cap="p99", bayesian=True).to_dict()
+    assert got["tables"]["abtest"] == want["tables"]["abtest"]
+    assert got["meta"]["cap"] == pytest.approx(want["meta"]["cap"])
+    csv = c.get("/api/abtest", params={"format": "csv", "relative": "false"})
+    assert csv.status_code == 200 and csv.text.startswith("metric,variant")
+    bad = c.get("/api/abtest", params={"control": "nobody"})
+    assert bad.status_code == 400 and "nobody" in bad.json()["error"]

@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi import Request
 
-from ..analyses import explain, histogram, kpis
+from ..analyses import abtest, explain, histogram, kpis
 from ..errors import AovlabError
 from ..query import Selection
 from ..report import spreadsheet_safe
@@ -288,6 +288,30 @@ def create_app(workspace: str | Path, *, token: str | None = None,
                                  "vs": vs},
                      lambda ws: explain(ws, base, compare, sel, last=last, vs=vs))
         return JSONResponse(result.to_dict())
+
+    @app.get("/api/abtest", response_model=None,
+             summary="An A/B test at the randomisation unit (aovlab.abtest)")
+    def api_abtest(experiment: str | None = None, control: str | None = None,
+                   cap: str | None = None, window_days: int | None = None,
+                   cuped: bool = True, sequential: bool = False, bayesian: bool = False,
+                   relative: bool = True, segment: str | None = None,
+                   definition: str | None = None, end: str | None = None,
+                   currency: str | None = None, status: list[str] | None = common["status"],
+                   format: str = "json"):  # noqa: A002
+        q = params(None, None, definition, None, end, currency, status, None)
+        sel = _selection(q)
+        amount = cap
+        if cap is not None and not cap.strip().lower().startswith("p"):
+            try:
+                amount = float(cap)
+            except ValueError:
+                amount = cap  # the analysis says what a cap may be
+        settings = {"experiment": experiment, "control": control, "cap": amount,
+                    "window_days": window_days, "use_cuped": cuped,
+                    "sequential": sequential, "bayesian": bayesian, "relative": relative,
+                    "segment": segment}
+        result = run("abtest", {**q, **settings}, lambda ws: abtest(ws, sel, **settings))
+        return _table(result, format, "abtest")
 
     return app
 
