@@ -29,7 +29,8 @@ from .frames import import_frame
 from .online_retail import bundled_online_retail
 
 # Listed in the order users meet them (help text, docs), not the order modules load.
-for _name in ("generic", "shopify", "online_retail", "cdnow", "ga4", "olist", "synthetic"):
+for _name in ("generic", "shopify", "online_retail", "cdnow", "ga4", "olist", "synthetic",
+              "assignments", "hillstrom"):
     FORMATS[_name] = FORMATS.pop(_name)
 
 __all__ = ["FORMATS", "Importer", "bundled_online_retail", "choose_format", "detect_format",

@@ -117,8 +117,10 @@ class Assignments(Importer):
             exprs["experiment"] = sql_str(opts.experiment or "")
         if "customer_type" in exprs:
             exprs["customer_type"] = f"lower({exprs['customer_type']})"
-        exposure, _ = timestamp_columns(ctx.con, "raw_assign", quote_ident(cols["first_exposure"]),
-                                        cols["first_exposure"], tz)
+        exposure, _ = timestamp_columns(
+            ctx.con, "raw_assign", quote_ident(cols["first_exposure"]), cols["first_exposure"],
+            tz, fix="write exposure times as YYYY-MM-DD HH:MM:SS (optionally with an offset "
+                    "such as +01:00; without one they are --timezone, UTC by default)")
         exprs["first_exposure"] = exposure
         if "visits" in cols:
             exprs["visits"] = checked_cast(

@@ -300,6 +300,8 @@ def timestamp_columns(
     timezone: str,
     *,
     fmt: str | None = None,
+    fix: str = "write dates as YYYY-MM-DD HH:MM:SS (optionally with an offset such as -0400), "
+               "or set date_format in the mapping",
 ) -> tuple[str, str]:
     """SQL for ``created_at`` (an instant) and ``order_date`` (the store's local date).
 
@@ -321,10 +323,7 @@ def timestamp_columns(
     created = (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') THEN {instant} "
                f"ELSE timezone({sql_str(timezone)}, {local}) END")
     created = checked_cast(
-        con, table, expr, column, "TIMESTAMPTZ", try_expr=created,
-        fix="write dates as YYYY-MM-DD HH:MM:SS (optionally with an offset such as -0400), "
-            "or set date_format in the mapping",
-    )
+        con, table, expr, column, "TIMESTAMPTZ", try_expr=created, fix=fix)
     # Local calendar date: as written when an offset is given, else in the store's zone.
     local_date = (f"CASE WHEN regexp_matches({text}, '{_OFFSET}') "
                   f"THEN TRY_CAST(left({text}, 10) AS DATE) END")
