@@ -506,3 +506,19 @@ def test_metrics_the_data_cannot_give_are_left_out_and_said():
     assert any("not measured: units_per_order, margin_per_unit" in n for n in r.notes)
     empty = aovlab.abtest(ws, metrics_wanted=("margin_per_unit",))
     assert empty.table.empty and any("none of the metrics" in n for n in empty.notes)
+
+
+def test_assignments_from_parquet_keep_their_instants(tmp_path):
+    when = pd.to_datetime(["2024-03-01 10:30", "2024-03-02 23:00"])
+    df = pd.DataFrame({"experiment": "e", "unit_id": ["a", "b"], "variant": ["control", "b"],
+                       "first_exposure": when.tz_localize("Europe/Berlin")})
+    df.to_parquet(tmp_path / "aware.parquet")
+    df.assign(first_exposure=when).to_parquet(tmp_path / "naive.parquet")
+    want = [pd.Timestamp("2024-03-01 09:30", tz="UTC"), pd.Timestamp("2024-03-02 22:00",
+                                                                     tz="UTC")]
+    for name, opts in (("aware", {}), ("naive", {"timezone": "Europe/Berlin"})):
+        ws = aovlab.Workspace(":memory:")
+        aovlab.import_files(ws, tmp_path / f"{name}.parquet", **opts)
+        got = [r[0] for r in ws.con.execute(
+            "SELECT first_exposure FROM assignments ORDER BY unit_id").fetchall()]
+        assert got == want, name
