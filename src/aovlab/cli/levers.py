@@ -311,14 +311,8 @@ def abtest_cmd(
                           fix="add e.g. --segment channel")
     sel = selection_from(definition=definition, end=end, currency=currency, status=status,
                          where=where, engine=engine)
-    cap_value: float | str | None = cap
-    if cap is not None and not cap.strip().lower().startswith("p"):
-        try:
-            cap_value = float(cap)
-        except ValueError:
-            cap_value = cap  # the analysis says what a cap may be
     r = read_workspace(workspace, lambda ws: abtest(
-        ws, sel, experiment=experiment, control=control, cap=cap_value, window_days=window,
+        ws, sel, experiment=experiment, control=control, cap=cap, window_days=window,
         pre_days=pre_days, use_cuped=cuped, sequential=sequential, bayesian=bayesian,
         relative=not absolute, level=level, segment=segment, shares=_shares(shares)))
     emit_result(r, fmt, output, table=table, render=render_abtest, protect=[workspace],

@@ -300,13 +300,7 @@ def create_app(workspace: str | Path, *, token: str | None = None,
                    format: str = "json"):  # noqa: A002
         q = params(None, None, definition, None, end, currency, status, None)
         sel = _selection(q)
-        amount = cap
-        if cap is not None and not cap.strip().lower().startswith("p"):
-            try:
-                amount = float(cap)
-            except ValueError:
-                amount = cap  # the analysis says what a cap may be
-        settings = {"experiment": experiment, "control": control, "cap": amount,
+        settings = {"experiment": experiment, "control": control, "cap": cap,
                     "window_days": window_days, "use_cuped": cuped,
                     "sequential": sequential, "bayesian": bayesian, "relative": relative,
                     "segment": segment}

@@ -66,15 +66,17 @@ def abtest(
 
     ``experiment`` may be left out when the workspace holds one; ``control`` defaults to
     a variant named like a control (control, baseline, A, No E-Mail …). ``cap`` caps each
-    order's value at an amount, or at a percentile of all arms' post-exposure orders
-    (``"p99"``). ``window_days`` counts orders within so many days of each unit's first
-    exposure (default: all after it, up to the selection's ``end``); ``pre_days`` is the
-    pre-period CUPED reads when the assignments carry no ``pre_value``. ``shares`` are the
+    order's value at an amount (a number, or text such as ``"500"``), or at a percentile
+    of all arms' post-exposure orders (``"p99"``). ``window_days`` counts orders within so
+    many days of each unit's first exposure (default: all after it, up to the
+    selection's ``end``); ``pre_days`` is the pre-period CUPED reads when the assignments
+    carry no ``pre_value``. ``shares`` are the
     planned traffic shares per variant for the sample-ratio check (default equal).
     ``segment`` (channel, country, device or customer_type) adds a breakdown, with a
     warning: slices chosen after the fact find chance differences.
     """
     sel = Selection.of(selection, **options)
+    cap = _amount(cap)
     _check(level, pre_days, window_days, segment, metrics_wanted)
     _check_selection(sel)
     eng = connect(source, sel.engine)
@@ -186,6 +188,16 @@ def _experiment(eng, experiment: str | None, source: str | None) -> tuple[str, s
             f"experiment {experiment!r} is in several sources "
             f"({', '.join(rows['source'])})", fix="choose one with --where source=NAME")
     return experiment, str(rows["source"].iloc[0])
+
+
+def _amount(cap: float | str | None) -> float | str | None:
+    """A cap as typed (``"500"``) is an amount; ``"p99"`` stays a percentile."""
+    if isinstance(cap, str) and not cap.strip().lower().startswith("p"):
+        try:
+            return float(cap)
+        except ValueError:
+            return cap  # refused below, with what a cap may be
+    return cap
 
 
 def _percentile(cap: float | str | None) -> float | None:
