@@ -354,18 +354,31 @@ def test_a_file_without_experiment_needs_the_option(tmp_path):
     assert ws.con.execute("SELECT experiment FROM assignments").fetchone()[0] == "hero"
 
 
-def test_a_version_3_workspace_is_upgraded_when_opened_for_writing(tmp_path):
-    path = tmp_path / "old.duckdb"
+def _version_3(path) -> None:
     with aovlab.Workspace(path) as ws:
+        aovlab.import_frame(ws, _experiment(n=5)[1], source="shop", currency="EUR")
         ws.con.execute("DROP TABLE assignments")
         ws.con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
-    with pytest.raises(WorkspaceError, match="open it once for writing"):
-        aovlab.Workspace(path, read_only=True)
-    with aovlab.Workspace(path) as ws:
-        assert ws.count("assignments") == 0
-    with aovlab.Workspace(path, read_only=True) as ws:
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_version_3_workspace_is_upgraded_in_place(tmp_path, read_only):
+    """Schema 4 only adds the assignments table: an older workspace gains it, its data
+    kept, whether the first opening writes (an import) or only reads (kpis, serve)."""
+    path = tmp_path / "old.duckdb"
+    _version_3(path)
+    with aovlab.Workspace(path, read_only=read_only) as ws:
+        assert ws.count("assignments") == 0 and ws.count("orders") > 0
         assert ws.con.execute("SELECT value FROM meta WHERE key = 'schema_version'"
                               ).fetchone()[0] == "4"
+
+
+def test_a_workspace_of_an_unknown_version_is_refused(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with aovlab.Workspace(path) as ws:
+        ws.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(WorkspaceError, match="schema version '99'"):
+        aovlab.Workspace(path, read_only=True)
 
 
 def test_the_cli(tmp_path):

@@ -62,7 +62,11 @@ class Workspace:
             # Never add aovlab's tables to a database that already holds something else.
             self._refuse_foreign()
             self._create()
-        self._check_version(read_only)
+        if not self._check_version(read_only):
+            # An older schema this aovlab upgrades: once, with write access, then back.
+            self.con.close()
+            Workspace(self.path).close()
+            self.con = self._connect(read_only)
         if read_only:
             if recovery.needs_repair(self.con, self.path):
                 # An interrupted import must be undone before anything is read: once, with
@@ -108,7 +112,9 @@ class Workspace:
                 [str(schema.SCHEMA_VERSION)],
             )
 
-    def _check_version(self, read_only: bool) -> None:
+    def _check_version(self, read_only: bool) -> bool:
+        """True when the schema is this aovlab's; False when it is an older one to upgrade
+        (on a read-only opening: a writable one upgrades it)."""
         try:
             row = self.con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except duckdb.CatalogException as exc:
@@ -118,18 +124,13 @@ class Workspace:
             ) from exc
         old = int(row[0]) if row is not None and row[0].isdigit() else None
         if old in schema.UPGRADABLE:
-            adds = schema.UPGRADABLE[old]
             if read_only:
-                raise WorkspaceError(
-                    f"{self.path} has schema version {old}; this aovlab needs "
-                    f"{schema.SCHEMA_VERSION}, which adds {adds}",
-                    fix=f"open it once for writing to upgrade it in place (e.g. aovlab status "
-                        f"-w {self.path}); its data stays as it is")
+                return False
             # The newer schema only adds tables, which _create has just made: record it.
             with self._lock:
                 self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                                  [str(schema.SCHEMA_VERSION)])
-            return
+            return True
         if row is None or row[0] != str(schema.SCHEMA_VERSION):
             shown = "none" if row is None else repr(row[0])
             raise WorkspaceError(
@@ -138,6 +139,7 @@ class Workspace:
                 fix="re-import your data into a new workspace (or use the aovlab version "
                     "that wrote it)",
             )
+        return True
 
     def close(self) -> None:
         with self._lock:
