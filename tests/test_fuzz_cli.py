@@ -55,6 +55,7 @@ COMMANDS = {
     "abtest": ["--experiment", "--control", "--cap", "--window", "--pre-days", "--no-cuped",
                "--sequential", "--bayesian", "--absolute", "--segment", "--shares", "--level",
                "--table", "--where", "--format", "--output", "--force"],
+    "export": ["--parquet", "--force"],
     "bogus": [],
 }
 FLAGS = {"--force", "--json", "--lines", "--no-detect", "--no-cuped", "--sequential",
@@ -122,7 +123,10 @@ def _digest(path: Path) -> tuple:
 @given(data=st.data())
 def test_any_command_line_ends_cleanly(place, data):
     ws = place / "ws.duckdb"
-    for p in (ws, ws.with_name("ws.duckdb.wal"), place / "out.csv", place / "out.json"):
+    for p in (ws, ws.with_name("ws.duckdb.wal"), place / "out.csv", place / "out.json",
+              place / "missing.csv"):
+        if p.is_dir():  # a Parquet dataset an export wrote there
+            shutil.rmtree(p)
         p.unlink(missing_ok=True)
     shutil.copy(place / "pristine.duckdb", ws)
     command = data.draw(st.sampled_from(sorted(COMMANDS)))

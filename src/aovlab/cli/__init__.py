@@ -135,8 +135,22 @@ def print_notes(r: Any) -> None:
         err.print(Text(f"note: {note}", style="yellow"))
 
 
-def read_workspace(path: Path, question: Callable[[Any], T]) -> T:
-    """``question(ws)`` on the workspace at ``path``, opened read-only and closed after."""
+def read_workspace(path: Path, question: Callable[[Any], T], *,
+                   catalog_ok: bool = True) -> T:
+    """``question(ws)`` on the workspace at ``path``, opened read-only and closed after —
+    or, with ``--catalog`` (``AOVLAB_CATALOG``), on that catalog instead."""
+    spec = _state.get("catalog")
+    if spec:
+        from ..storage import open_catalog
+
+        if not catalog_ok:
+            raise AovlabError("this command reads a workspace file, not a catalog",
+                              fix="leave out --catalog (and unset AOVLAB_CATALOG)")
+        cat = open_catalog(str(spec))
+        try:
+            return question(cat)
+        finally:
+            cat.close()
     ws = _open(path)
     try:
         return question(ws)
@@ -663,10 +677,32 @@ def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
     """What the workspace holds: rows per table, date range, currencies, imports."""
     from ..storage import workspace_status
 
-    info = read_workspace(workspace, workspace_status)
+    info = read_workspace(workspace, workspace_status, catalog_ok=False)
     console.print(rich_table(info["tables"], title=f"Workspace {workspace}"))
     console.print(rich_table(info["orders"], title="Orders by status and currency"))
     console.print(rich_table(info["imports"], title="Imports"))
+
+
+@app.command()
+def export(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    parquet: Annotated[Path, typer.Option(
+        help="Folder to write the canonical tables to as a Parquet dataset (orders and "
+             "lines partitioned by month, with a schema file).")] = ...,
+    force: Force_ = False,
+) -> None:
+    """Write the workspace's canonical tables as a Parquet dataset, for --catalog and Spark."""
+    from ..storage import export_parquet
+
+    info = read_workspace(workspace, lambda ws: export_parquet(ws, parquet, force=force),
+                          catalog_ok=False)
+    import pandas as pd
+
+    rows = pd.DataFrame([{"table": t, "rows": v["rows"],
+                          "partitioned by month": v["partitioned"]}
+                         for t, v in info["tables"].items()])
+    console.print(rich_table(rows, title=f"Wrote {parquet} (read it with --catalog "
+                                         f"parquet:{parquet})"))
 
 
 @app.command()
@@ -697,14 +733,19 @@ def _root(
         "--debug", envvar="AOVLAB_DEBUG",
         help="Show the full traceback of an internal error instead of a one-line message.")
     ] = False,
+    catalog: Annotated[str | None, typer.Option(
+        "--catalog", envvar="AOVLAB_CATALOG",
+        help="Read the canonical tables from a catalog instead of the workspace: "
+             "parquet:DIR (a dataset written by aovlab export --parquet).")] = None,
 ) -> None:
     _state["debug"] = debug
+    _state["catalog"] = catalog
     if version:
         console.print(f"aovlab {__version__}")
         raise typer.Exit()
 
 
-_state: dict[str, object] = {"debug": False}
+_state: dict[str, object] = {"debug": False, "catalog": None}
 
 
 def _say(message: str, fix: str | None = None) -> None:

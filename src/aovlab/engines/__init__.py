@@ -1,8 +1,9 @@
 """Engines run the metric expressions (written once, in Ibis) over a catalog of tables.
 
 ``duckdb`` (default) queries the catalog's DuckDB database in place, a cursor per call.
-``spark`` copies the canonical tables to Parquet once per engine and runs the very same
-expressions on a Spark session (local mode unless ``SPARK_MASTER`` says otherwise).
+``spark`` runs the very same expressions on a Spark session (local mode unless
+``SPARK_MASTER`` says otherwise): a Parquet catalog's files are read in place, any other
+catalog's tables are copied to Parquet once per engine.
 An engine is given a :class:`~aovlab.storage.Catalog` (or anything with a ``catalog``
 attribute, such as a workspace) and never touches a workspace's internals.
 """

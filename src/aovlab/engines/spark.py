@@ -91,6 +91,14 @@ class SparkEngine:
         if name not in self._tables:
             if name not in schema.TABLES:
                 raise KeyError(name)
+            in_place = getattr(self.catalog, "parquet_dir", None)
+            if in_place is not None and self.catalog.files(name) is not None:
+                # A Parquet dataset is read where it is (a local folder, or any URI the
+                # session's Hadoop connectors read): no copy, the partitions kept.
+                t = self.backend.read_parquet(str(Path(in_place) / name),
+                                              table_name=f"aovlab_{name}_{id(self)}")
+                self._tables[name] = t.select(*schema.TABLES[name].column_names)
+                return self._tables[name]
             path = Path(self._dir.name) / f"{name}.parquet"
             with self.catalog.cursor() as cur:
                 cur.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
