@@ -20,7 +20,7 @@ from aovlab.cli import app  # noqa: E402
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 MODEL = DOC.parent / "data-model.md"
 COMMANDS = ["import", "kpis", "histogram", "explain", "threshold", "threshold-change",
-            "price-test", "abtest", "power", "export", "status", "definitions", "demo"]
+            "price-test", "abtest", "power", "export", "check", "status", "definitions", "demo"]
 
 
 def render() -> str:

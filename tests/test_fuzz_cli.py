@@ -56,9 +56,10 @@ COMMANDS = {
                "--sequential", "--bayesian", "--absolute", "--segment", "--shares", "--level",
                "--table", "--where", "--format", "--output", "--force"],
     "export": ["--parquet", "--force"],
+    "check": ["--all", "--format", "--output", "--force"],
     "bogus": [],
 }
-FLAGS = {"--force", "--json", "--lines", "--no-detect", "--no-cuped", "--sequential",
+FLAGS = {"--force", "--all", "--json", "--lines", "--no-detect", "--no-cuped", "--sequential",
          "--bayesian", "--absolute"}
 
 

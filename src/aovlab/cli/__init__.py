@@ -706,6 +706,35 @@ def export(
 
 
 @app.command()
+def check(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    all_checks: Annotated[bool, typer.Option(
+        "--all", help="List the checks that pass too.")] = False,
+    fmt: Format_ = "table", output: Output_ = None, force: Force_ = False,
+) -> None:
+    """Check the canonical tables (a workspace, or --catalog) against the schema's rules;
+    exit 1 when any row breaks one."""
+    import pandas as pd
+
+    from ..storage import check_tables
+
+    df = pd.DataFrame(read_workspace(workspace, check_tables))
+    failing = df[df["rows_failing"] > 0]
+    shown = df if all_checks else failing
+    where = _state.get("catalog") or workspace
+    if fmt != "table" or output is not None or not shown.empty:
+        write(shown, fmt, output, title=f"Checks failing on {where}" if not all_checks
+              else f"Checks on {where}", console=console if output is None else None,
+              protect=[workspace], force=force)
+    if failing.empty:
+        err.print(Text(f"all {len(df)} checks pass on {where}", style="green"))
+        return
+    err.print(Text(f"{len(failing)} of {len(df)} checks fail "
+                   f"({int(failing['rows_failing'].sum()):,} rows)", style="bold red"))
+    raise typer.Exit(1)
+
+
+@app.command()
 def definitions() -> None:
     """List the AOV definitions and their formulas."""
     import pandas as pd

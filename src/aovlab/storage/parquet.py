@@ -98,10 +98,28 @@ class ParquetCatalog:
             if files is None:  # no rows were written: an empty table of the right shape
                 self._con.execute(table.ddl())
                 continue
-            cols = ", ".join(f"CAST({c.name} AS {c.type}) AS {c.name}" for c in table.columns)
-            self._con.execute(
-                f"CREATE VIEW {name} AS SELECT {cols} FROM read_parquet({_q(Path(files))}, "
-                f"hive_partitioning = {str(name in PARTITIONED).lower()}, union_by_name = true)")
+            reader = (f"read_parquet({_q(Path(files))}, hive_partitioning = "
+                      f"{str(name in PARTITIONED).lower()}, union_by_name = true)")
+            try:
+                have = {r[0] for r in self._con.execute(
+                    f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+            except duckdb.Error as exc:
+                raise WorkspaceError(
+                    f"the {name} files of {self.parquet_dir} cannot be read: "
+                    f"{str(exc).splitlines()[0]}",
+                    fix="write them again (aovlab export --parquet), as Parquet files") from exc
+            missing = [c.name for c in table.columns if c.name not in have and not c.nullable
+                       and c.default is None]
+            if missing:
+                raise WorkspaceError(
+                    f"the {name} files of {self.parquet_dir} lack the column(s) "
+                    f"{', '.join(missing)}",
+                    fix=f"write every required column of {name} (docs/data-model.md)")
+            # a column the pipeline left out is NULL (or its default), as in an import
+            cols = ", ".join(
+                f"CAST({c.name if c.name in have else (c.default or 'NULL')} AS {c.type}) "
+                f"AS {c.name}" for c in table.columns)
+            self._con.execute(f"CREATE VIEW {name} AS SELECT {cols} FROM {reader}")
 
     def files(self, name: str) -> str | None:
         """The glob of ``name``'s Parquet files, or None when the dataset has none."""
