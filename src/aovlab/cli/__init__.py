@@ -766,8 +766,17 @@ def _root(
         "--catalog", envvar="AOVLAB_CATALOG",
         help="Read the canonical tables from a catalog instead of the workspace: "
              "parquet:DIR (a dataset written by aovlab export --parquet).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", envvar="AOVLAB_MEMORY_LIMIT",
+        help="Memory DuckDB may use, e.g. 4GB or 50% (default: half of this machine's); "
+             "beyond it, work spills to disk.")] = None,
 ) -> None:
     _state["debug"] = debug
+    if memory_limit is not None:
+        from ..storage.memory import ENV, memory_limit_bytes
+
+        memory_limit_bytes(memory_limit)  # a bad value is said here, once
+        os.environ[ENV] = memory_limit
     _state["catalog"] = catalog
     if version:
         console.print(f"aovlab {__version__}")

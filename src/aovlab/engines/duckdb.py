@@ -7,9 +7,12 @@ on a fresh cursor of the catalog, so one engine can serve several threads at onc
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
+import duckdb
 import ibis
 
+from ..errors import EngineError
 from ..storage.catalog import Catalog
 
 
@@ -37,13 +40,13 @@ class DuckDBEngine:
         return self._tables[name]
 
     def execute(self, expr):
-        with self.catalog.cursor() as cur:
+        with self.catalog.cursor() as cur, _memory_said(cur):
             return ibis.duckdb.from_connection(cur).execute(expr)
 
     def execute_arrow(self, expr):
         """``expr``'s rows as an Arrow table: for results of millions of rows, whose
         conversion to pandas the caller does once, column by column, as it needs."""
-        with self.catalog.cursor() as cur:
+        with self.catalog.cursor() as cur, _memory_said(cur):
             return ibis.duckdb.from_connection(cur).to_pyarrow(expr)
 
     def close(self) -> None:
@@ -51,3 +54,17 @@ class DuckDBEngine:
             self._schema_cursor.close()
             self._schema_cursor = self._backend = None
             self._tables.clear()
+
+
+@contextmanager
+def _memory_said(cur):
+    """A query beyond DuckDB's memory limit (what cannot spill: a median over millions of
+    orders under a tiny limit) becomes a message saying which limit and how to raise it."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        raise EngineError(
+            f"the query needs more memory than DuckDB's limit of {limit}",
+            fix="raise it with --memory-limit 8GB (or AOVLAB_MEMORY_LIMIT), or narrow the "
+                "selection (dates, --where)") from exc

@@ -20,6 +20,7 @@ import duckdb
 
 from .. import schema
 from ..errors import WorkspaceError
+from . import memory
 
 SCHEMA_FILE = "_aovlab_schema.json"
 #: Tables partitioned by the order's month, and how each row finds its month.
@@ -86,12 +87,13 @@ class ParquetCatalog:
     """Canonical tables in a Parquet dataset written by :func:`export_parquet` (or any
     pipeline writing the same layout and schema file), read in place."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, *, memory_limit: str | None = None) -> None:
         self.parquet_dir = Path(directory)
         self.description = f"parquet:{self.parquet_dir}"
         self.info = _read_info(self.parquet_dir)
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET enable_progress_bar = false")
+        memory.apply(self._con, memory_limit)
         self._lock = threading.RLock()
         for name, table in schema.TABLES.items():
             files = self.files(name)

@@ -25,7 +25,7 @@ import duckdb
 
 from .. import schema
 from ..errors import InputError, Location, WorkspaceError, is_interrupt
-from . import recovery
+from . import memory, recovery
 from .catalog import DuckDBCatalog
 from .staging import (
     ImportSummary,
@@ -48,8 +48,12 @@ class Workspace:
     0
     """
 
-    def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False,
+                 memory_limit: str | None = None) -> None:
         self.path = str(path)
+        #: DuckDB's memory limit in bytes (:mod:`.memory`: a share of the machine by default).
+        self.memory_limit = memory.memory_limit_bytes(memory_limit)
+        self._memory_given = memory_limit
         self._lock = threading.RLock()
         #: What opening the workspace repaired (an interrupted import undone), or None.
         self.recovered: str | None = None
@@ -65,14 +69,14 @@ class Workspace:
         if not self._check_version(read_only):
             # An older schema this aovlab upgrades: once, with write access, then back.
             self.con.close()
-            Workspace(self.path).close()
+            Workspace(self.path, memory_limit=self._memory_given).close()
             self.con = self._connect(read_only)
         if read_only:
             if recovery.needs_repair(self.con, self.path):
                 # An interrupted import must be undone before anything is read: once, with
                 # write access, then back to read-only.
                 self.con.close()
-                with Workspace(self.path) as repairing:
+                with Workspace(self.path, memory_limit=self._memory_given) as repairing:
                     self.recovered = repairing.recovered
                 self.con = self._connect(read_only)
         else:
@@ -87,6 +91,7 @@ class Workspace:
         # DuckDB draws its own progress bar on stdout, pipes included; aovlab shows progress
         # itself, in a terminal only.
         con.execute("SET enable_progress_bar = false")
+        memory.apply(con, self._memory_given)
         return con
 
     # -- lifecycle -------------------------------------------------------------------------
