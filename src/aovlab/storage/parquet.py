@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -21,6 +18,7 @@ import duckdb
 from .. import schema
 from ..errors import WorkspaceError
 from . import memory
+from .catalog import DuckDBCatalog
 
 SCHEMA_FILE = "_aovlab_schema.json"
 #: Tables partitioned by the order's month, and how each row finds its month.
@@ -83,18 +81,16 @@ def export_parquet(source: object, directory: str | Path, *, force: bool = False
     return info
 
 
-class ParquetCatalog:
+class ParquetCatalog(DuckDBCatalog):
     """Canonical tables in a Parquet dataset written by :func:`export_parquet` (or any
     pipeline writing the same layout and schema file), read in place."""
 
     def __init__(self, directory: str | Path, *, memory_limit: str | None = None) -> None:
         self.parquet_dir = Path(directory)
-        self.description = f"parquet:{self.parquet_dir}"
         self.info = _read_info(self.parquet_dir)
-        self._con = duckdb.connect(":memory:")
+        super().__init__(duckdb.connect(":memory:"), f"parquet:{self.parquet_dir}")
         self._con.execute("SET enable_progress_bar = false")
         memory.apply(self._con, memory_limit)
-        self._lock = threading.RLock()
         for name, table in schema.TABLES.items():
             files = self.files(name)
             if files is None:  # no rows were written: an empty table of the right shape
@@ -131,19 +127,7 @@ class ParquetCatalog:
         return str(folder / "**" / "*.parquet")
 
     def tables(self) -> tuple[str, ...]:
-        return tuple(schema.TABLES)
-
-    def new_cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            return self._con.cursor()
-
-    @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self.new_cursor()
-        try:
-            yield cur
-        finally:
-            cur.close()
+        return tuple(schema.TABLES)  # views, or empty tables of the right shape
 
     def close(self) -> None:
         self._con.close()
