@@ -17,10 +17,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/aovlab demo --workspace demo.duckdb
 
-## Run the whole test suite (DuckDB and Spark engines, real data from ../shared/data).
+## Run the whole test suite (DuckDB, Spark and PostgreSQL engines, real data from ../shared/data).
 test: $(VENV)/.installed
 	./scripts/ensure-java.sh
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 import aovlab
+from aovlab.engines import check_tables
 from aovlab.errors import WorkspaceError
-from aovlab.storage import ParquetCatalog, check_tables, export_parquet
+from aovlab.storage import ParquetCatalog, export_parquet
 from aovlab.storage.parquet import SCHEMA_FILE
 from fixtures import tiny_orders, workspace_with
 

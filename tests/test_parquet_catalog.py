@@ -46,6 +46,7 @@ def test_the_dataset_is_partitioned_by_month_and_described(uci):
         assert cols == list(aovlab.schema.ORDERS.column_names)  # no partition column
 
 
+@pytest.mark.parametrize("engine_name", ["duckdb", "spark"])
 def test_every_analysis_reads_the_dataset_as_the_workspace(uci, engine_name):
     ws_path, data = uci
     with aovlab.Workspace(ws_path, read_only=True) as ws, ParquetCatalog(data) as cat:
@@ -59,6 +60,7 @@ def test_every_analysis_reads_the_dataset_as_the_workspace(uci, engine_name):
             pd.testing.assert_frame_equal(a, aovlab.histogram(ws).table)
 
 
+@pytest.mark.parametrize("engine_name", ["duckdb", "spark"])
 def test_an_experiment_reads_the_same_from_the_dataset(tmp_path, engine_name):
     from test_abtest import _experiment, _workspace
 
@@ -99,7 +101,7 @@ def test_a_catalog_that_is_not_one_is_refused_clearly(tmp_path):
     with pytest.raises(WorkspaceError, match="schema version 99"):
         ParquetCatalog(tmp_path / "bare")
     with pytest.raises(WorkspaceError, match="not one aovlab reads"):
-        open_catalog("postgres://x")
+        open_catalog("mysql://x")
 
 
 def test_the_cli_exports_and_reads_a_catalog(uci, tmp_path):

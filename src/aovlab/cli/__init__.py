@@ -76,7 +76,8 @@ Status_ = Annotated[list[str] | None, typer.Option(
 Where_ = Annotated[list[str] | None, typer.Option(
     "--where", help="Keep only orders with DIMENSION=VALUE (repeatable), e.g. country=France.")]
 Engine_ = Annotated[str, typer.Option(
-    help="Engine: duckdb (embedded, default) or spark (local[2] unless SPARK_MASTER is set).")]
+    help="Engine: duckdb (embedded, default), spark (local[2] unless SPARK_MASTER is set) "
+         "or postgres (the server of a postgresql:// --catalog, which it is by default).")]
 Format_ = Annotated[str, typer.Option(
     "--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
 Output_ = Annotated[Path | None, typer.Option(
@@ -140,13 +141,19 @@ def read_workspace(path: Path, question: Callable[[Any], T], *,
     """``question(ws)`` on the workspace at ``path``, opened read-only and closed after —
     or, with ``--catalog`` (``AOVLAB_CATALOG``), on that catalog instead."""
     spec = _state.get("catalog")
-    if spec:
-        from ..storage import open_catalog
+    tables = _state.get("tables")
+    if spec or tables:
+        from ..storage import SparkTables, open_catalog
 
         if not catalog_ok:
             raise AovlabError("this command reads a workspace file, not a catalog",
-                              fix="leave out --catalog (and unset AOVLAB_CATALOG)")
-        cat = open_catalog(str(spec))
+                              fix="leave out --catalog and --table (and unset "
+                                  "AOVLAB_CATALOG)")
+        if spec and tables:
+            raise AovlabError("--catalog and --table both say where the tables are",
+                              fix="give one: --catalog parquet:DIR / postgresql://…, or "
+                                  "--table NAME=SPARK_TABLE for tables in Spark")
+        cat = SparkTables.parse(tables) if tables else open_catalog(str(spec))
         try:
             return question(cat)
         finally:
@@ -686,23 +693,46 @@ def status(workspace: Workspace_ = Path("aovlab.duckdb")) -> None:
 @app.command()
 def export(
     workspace: Workspace_ = Path("aovlab.duckdb"),
-    parquet: Annotated[Path, typer.Option(
+    parquet: Annotated[Path | None, typer.Option(
         help="Folder to write the canonical tables to as a Parquet dataset (orders and "
-             "lines partitioned by month, with a schema file).")] = ...,
+             "lines partitioned by month, with a schema file).")] = None,
+    postgres: Annotated[str | None, typer.Option(
+        help="PostgreSQL DSN to write the canonical tables to, e.g. "
+             "postgresql://user@host/shop?schema=aovlab (schema aovlab by default), in one "
+             "transaction; the password from PGPASSWORD or ~/.pgpass.")] = None,
     force: Force_ = False,
 ) -> None:
-    """Write the workspace's canonical tables as a Parquet dataset, for --catalog and Spark."""
-    from ..storage import export_parquet
-
-    info = read_workspace(workspace, lambda ws: export_parquet(ws, parquet, force=force),
-                          catalog_ok=False)
+    """Write the workspace's canonical tables as a Parquet dataset or into PostgreSQL, for
+    --catalog (DuckDB, Spark, PostgreSQL)."""
     import pandas as pd
 
-    rows = pd.DataFrame([{"table": t, "rows": v["rows"],
-                          "partitioned by month": v["partitioned"]}
-                         for t, v in info["tables"].items()])
-    console.print(rich_table(rows, title=f"Wrote {parquet} (read it with --catalog "
-                                         f"parquet:{parquet})"))
+    if (parquet is None) == (postgres is None):
+        raise AovlabError("say where to export: --parquet DIR or --postgres DSN (one of them)",
+                          fix="e.g. aovlab export -w shop.duckdb --parquet shop-data/")
+    if parquet is not None:
+        from ..storage import export_parquet
+
+        info = read_workspace(workspace, lambda ws: export_parquet(ws, parquet, force=force),
+                              catalog_ok=False)
+        rows = pd.DataFrame([{"table": t, "rows": v["rows"],
+                              "partitioned by month": v["partitioned"]}
+                             for t, v in info["tables"].items()])
+        title = f"Wrote {parquet} (read it with --catalog parquet:{parquet})"
+    else:
+        from ..storage.postgres import export_postgres, shown_dsn
+
+        with err.status("writing to PostgreSQL ...") if err.is_terminal else \
+                contextlib.nullcontext() as status:
+            def progress(table: str, n: int) -> None:
+                if status is not None:
+                    status.update(f"writing {table} to PostgreSQL: {n:,} rows")
+
+            info = read_workspace(workspace, lambda ws: export_postgres(
+                ws, postgres, force=force, progress=progress), catalog_ok=False)
+        rows = pd.DataFrame([{"table": t, "rows": n} for t, n in info["tables"].items()])
+        title = f"Wrote PostgreSQL schema {info['schema']}"
+        err.print(Text(f"read it with --catalog '{shown_dsn(postgres)}'"))
+    console.print(rich_table(rows, title=title))
 
 
 @app.command()
@@ -710,18 +740,22 @@ def check(
     workspace: Workspace_ = Path("aovlab.duckdb"),
     all_checks: Annotated[bool, typer.Option(
         "--all", help="List the checks that pass too.")] = False,
+    engine: Annotated[str, typer.Option(
+        help="Where the checks run: duckdb (default; for a PostgreSQL or Spark-table "
+             "catalog, its own engine), spark or postgres.")] = "duckdb",
     fmt: Format_ = "table", output: Output_ = None, force: Force_ = False,
 ) -> None:
     """Check the canonical tables (a workspace, or --catalog) against the schema's rules;
     exit 1 when any row breaks one."""
     import pandas as pd
 
-    from ..storage import check_tables
+    from ..engines import check_tables
 
-    df = pd.DataFrame(read_workspace(workspace, check_tables))
+    df = pd.DataFrame(read_workspace(workspace, lambda ws: check_tables(ws, engine)))
     failing = df[df["rows_failing"] > 0]
     shown = df if all_checks else failing
-    where = _state.get("catalog") or workspace
+    where = _state.get("catalog") or (
+        "the Spark tables" if _state.get("tables") else workspace)
     if fmt != "table" or output is not None or not shown.empty:
         write(shown, fmt, output, title=f"Checks failing on {where}" if not all_checks
               else f"Checks on {where}", console=console if output is None else None,
@@ -765,7 +799,14 @@ def _root(
     catalog: Annotated[str | None, typer.Option(
         "--catalog", envvar="AOVLAB_CATALOG",
         help="Read the canonical tables from a catalog instead of the workspace: "
-             "parquet:DIR (a dataset written by aovlab export --parquet).")] = None,
+             "parquet:DIR (a dataset written by aovlab export --parquet) or "
+             "postgresql://user@host/db?schema=aovlab (tables or views in PostgreSQL, "
+             "queried there).")] = None,
+    table: Annotated[list[str] | None, typer.Option(
+        "--table", help="A canonical table in the Spark session's catalog, as "
+                        "NAME=SPARK_TABLE (repeat it): e.g. --table orders=shop.orders "
+                        "--table order_lines=shop.lines; read in place by Spark (a path "
+                        "table such as parquet.`/lake/orders` works too).")] = None,
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", envvar="AOVLAB_MEMORY_LIMIT",
         help="Memory DuckDB may use, e.g. 4GB or 50% (default: half of this machine's); "
@@ -778,12 +819,13 @@ def _root(
         memory_limit_bytes(memory_limit)  # a bad value is said here, once
         os.environ[ENV] = memory_limit
     _state["catalog"] = catalog
+    _state["tables"] = table or None
     if version:
         console.print(f"aovlab {__version__}")
         raise typer.Exit()
 
 
-_state: dict[str, object] = {"debug": False, "catalog": None}
+_state: dict[str, object] = {"debug": False, "catalog": None, "tables": None}
 
 
 def _say(message: str, fix: str | None = None) -> None:

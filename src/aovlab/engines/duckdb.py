@@ -49,6 +49,16 @@ class DuckDBEngine:
         with self.catalog.cursor() as cur, _memory_said(cur):
             return ibis.duckdb.from_connection(cur).to_pyarrow(expr)
 
+    @contextmanager
+    def sql_target(self):
+        """Where ``aovlab check`` runs: the catalog's DuckDB, its tables (or views) by name."""
+        from .. import schema
+        from .check import SqlTarget
+
+        with self.catalog.cursor() as cur, _memory_said(cur):
+            yield SqlTarget("duckdb", lambda name: name, lambda q: cur.execute(q).fetchone(),
+                            tuple(schema.TABLES))
+
     def close(self) -> None:
         if self._schema_cursor is not None:
             self._schema_cursor.close()

@@ -1,8 +1,10 @@
 """Apache Spark through Ibis: the same metric expressions, distributed.
 
-The catalog's canonical tables are written to Parquet once per engine and read by Spark, so
-the expressions see exactly the tables DuckDB sees. ``SPARK_MASTER`` chooses the
-cluster (default ``local[2]``).
+Spark reads the tables where they are: a Parquet dataset's folder (local or any URI the
+session's Hadoop connectors read), or a :class:`~aovlab.storage.SparkTables` catalog's
+tables in the session's own catalog; a workspace's tables are written to Parquet once per
+engine. Every table is seen with the canonical columns (:mod:`.canonical`).
+``SPARK_MASTER`` chooses the cluster (default ``local[2]``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import ibis
@@ -18,6 +21,7 @@ import ibis
 from .. import schema
 from ..errors import EngineError, log_folder
 from ..storage.catalog import Catalog
+from .canonical import canonical, missing_required
 
 _SESSION = None
 #: Spark's own log4j 2 settings: errors only, on standard error.
@@ -83,7 +87,8 @@ class SparkEngine:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.backend = ibis.pyspark.connect(spark_session())
+        self.session = spark_session()
+        self.backend = ibis.pyspark.connect(self.session)
         self._dir = tempfile.TemporaryDirectory(prefix="aovlab-spark-")
         self._tables: dict[str, object] = {}
 
@@ -91,20 +96,45 @@ class SparkEngine:
         if name not in self._tables:
             if name not in schema.TABLES:
                 raise KeyError(name)
-            in_place = getattr(self.catalog, "parquet_dir", None)
-            if in_place is not None and self.catalog.files(name) is not None:
-                # A Parquet dataset is read where it is (a local folder, or any URI the
-                # session's Hadoop connectors read): no copy, the partitions kept.
-                t = self.backend.read_parquet(str(Path(in_place) / name),
-                                              table_name=f"aovlab_{name}_{id(self)}")
-                self._tables[name] = t.select(*schema.TABLES[name].column_names)
-                return self._tables[name]
-            path = Path(self._dir.name) / f"{name}.parquet"
-            with self.catalog.cursor() as cur:
-                cur.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
-            self._tables[name] = self.backend.read_parquet(
-                str(path), table_name=f"aovlab_{name}_{id(self)}")
+            self._tables[name] = canonical(self._read(name), schema.TABLES[name])
         return self._tables[name]
+
+    def _view(self, df) -> object:
+        """A Spark DataFrame as an Ibis table (a temporary view of this session)."""
+        view = f"aovlab_{uuid.uuid4().hex[:12]}"
+        df.createOrReplaceTempView(view)
+        return self.backend.table(view)
+
+    def _read(self, name: str):
+        mapped = getattr(self.catalog, "spark_tables", None)
+        if mapped is not None:  # tables of the session's catalog (or path tables)
+            if name not in mapped:
+                return self._view(self.session.createDataFrame([], _spark_schema(name)))
+            try:
+                df = self.session.sql(f"SELECT * FROM {mapped[name]}")
+            except Exception as exc:  # AnalysisException: no such table, no access, ...
+                raise EngineError(
+                    f"Spark cannot read {mapped[name]} (the {name} table): "
+                    f"{str(exc).strip().splitlines()[0]}",
+                    fix="name a table the session's catalog holds (db.table), or a path "
+                        "table such as parquet.`/data/orders`") from exc
+            missing = missing_required(schema.TABLES[name], df.columns)
+            if missing:
+                raise EngineError(f"{mapped[name]} (the {name} table) lacks the column(s) "
+                                  f"{', '.join(missing)}",
+                                  fix=f"add every required column of {name} "
+                                      "(docs/data-model.md), e.g. in a view")
+            return self._view(df)
+        in_place = getattr(self.catalog, "parquet_dir", None)
+        if in_place is not None and self.catalog.files(name) is not None:
+            # A Parquet dataset is read where it is (a local folder, or any URI the
+            # session's Hadoop connectors read): no copy, the partitions kept.
+            return self.backend.read_parquet(str(Path(in_place) / name),
+                                             table_name=f"aovlab_{name}_{id(self)}")
+        path = Path(self._dir.name) / f"{name}.parquet"
+        with self.catalog.cursor() as cur:
+            cur.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+        return self.backend.read_parquet(str(path), table_name=f"aovlab_{name}_{id(self)}")
 
     def execute(self, expr):
         return self.backend.execute(expr)
@@ -112,3 +142,26 @@ class SparkEngine:
     def execute_arrow(self, expr):
         """``expr``'s rows as an Arrow table (see the DuckDB engine)."""
         return self.backend.to_pyarrow(expr)
+
+    @contextlib.contextmanager
+    def sql_target(self):
+        """Where ``aovlab check`` runs: Spark SQL, each table as its canonical query."""
+        from .check import SqlTarget
+
+        def first_row(query: str):
+            row = self.session.sql(query).head()
+            return None if row is None else tuple(row)
+
+        mapped = getattr(self.catalog, "spark_tables", None)
+        held = tuple(mapped) if mapped is not None else self.catalog.tables()
+        yield SqlTarget("spark", lambda name: f"({self.backend.compile(self.table(name))})",
+                        first_row, held)
+
+
+#: Canonical column types as Spark SQL types (an absent table's empty frame).
+_SPARK_TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BIGINT": "bigint", "INTEGER": "int",
+                "DATE": "date", "TIMESTAMPTZ": "timestamp"}
+
+
+def _spark_schema(name: str) -> str:
+    return ", ".join(f"{c.name} {_SPARK_TYPES[c.type]}" for c in schema.TABLES[name].columns)

@@ -124,7 +124,7 @@ def experiment_stats(engine, experiment: str, stats: type, *, source: str | None
         "orders_with_cost": u.oc.fill_null(0).cast("float64"),
         "capped": u.capped.fill_null(0).cast("float64"),
         "x": u.pre_value.fill_null(u.pre_spend.fill_null(0.0)).cast("float64"),
-        "c": (orders > 0).cast("float64"),
+        "c": ibis.ifelse(orders > 0, 1.0, 0.0),  # PostgreSQL casts no boolean to double
         "v": u.visits.cast("float64"),
         "customer_type": u.customer_type.fill_null(
             ibis.cases((u.pre_orders.fill_null(0) > 0, "returning"), else_="new")),

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TypedDict
 
 from .. import schema
+from ..engines import ENGINES
 from ..errors import CurrencyMixError, DefinitionError, EngineError, NoDataError
 
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -117,8 +118,8 @@ def _build(definition: object = None, start: object = None, end: object = None,
     s, e = parse_date(start, "start"), parse_date(end, "end")
     if s and e and s > e:
         raise DefinitionError(f"start {s} is after end {e}", fix="swap --start and --end")
-    if isinstance(engine, str) and engine.lower() not in ("duckdb", "spark"):
-        raise EngineError(f"unknown engine {engine!r}", fix="use one of duckdb, spark")
+    if isinstance(engine, str) and engine.lower() not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}", fix=f"use one of {', '.join(ENGINES)}")
     cur = currency.strip().upper() if currency else None
     if cur is not None and cur not in schema.CURRENCIES:
         raise DefinitionError(f"currency {currency!r} is not an ISO 4217 code",

@@ -25,8 +25,9 @@ class OneOf:
     problem: str
     fix: str
 
-    def violation(self, col: str) -> str:
-        """SQL that is true on a row breaking the rule (``col`` is the column expression)."""
+    def violation(self, col: str, dialect: str = "duckdb") -> str:
+        """SQL that is true on a row breaking the rule (``col`` is the column expression),
+        in ``dialect``: ``duckdb``, ``postgres`` or ``spark``."""
         return f"{col} NOT IN ({', '.join(sql_literal(v) for v in self.values)})"
 
 
@@ -39,8 +40,11 @@ class Pattern:
     problem: str
     fix: str
 
-    def violation(self, col: str) -> str:
-        return f"NOT regexp_full_match({col}, {sql_literal(self.regex)})"
+    def violation(self, col: str, dialect: str = "duckdb") -> str:
+        if dialect == "duckdb":
+            return f"NOT regexp_full_match({col}, {sql_literal(self.regex)})"
+        whole = sql_literal(f"^(?:{self.regex})$")
+        return f"NOT ({col} ~ {whole})" if dialect == "postgres" else f"NOT ({col} RLIKE {whole})"
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,11 @@ class Finite:
     problem: str
     fix: str
 
-    def violation(self, col: str) -> str:
+    def violation(self, col: str, dialect: str = "duckdb") -> str:
+        if dialect == "postgres":  # isfinite() there is for dates and times only
+            return f"{col} IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)"
+        if dialect == "spark":
+            return f"(isnan({col}) OR abs({col}) = double('infinity'))"
         return f"NOT isfinite({col})"
 
 
@@ -70,9 +78,13 @@ class Range:
     fix: str
     when: str | None = None
 
-    def violation(self, col: str) -> str:
-        out = [f"{col} < {self.low}"] if self.low is not None else []
-        out += [f"{col} > {self.high}"] if self.high is not None else []
+    def violation(self, col: str, dialect: str = "duckdb") -> str:
+        def lit(bound: str) -> str:  # Spark spells an instant's literal TIMESTAMP
+            return bound.replace("TIMESTAMPTZ '", "TIMESTAMP '") if dialect == "spark" \
+                else bound
+
+        out = [f"{col} < {lit(self.low)}"] if self.low is not None else []
+        out += [f"{col} > {lit(self.high)}"] if self.high is not None else []
         broken = "(" + " OR ".join(out) + ")"
         return f"coalesce(({self.when}) AND {broken}, false)" if self.when else \
             f"coalesce({broken}, false)"

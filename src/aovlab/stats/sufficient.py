@@ -58,7 +58,9 @@ class Sufficient:
             op = f.metadata["agg"].op
             if _missing(v):
                 v = math.nan if op in ("min", "max") else 0
-            values[f.name] = int(v) if op == "count" else float(v)
+            # + 0.0: PostgreSQL sums negative zeros to -0.0, DuckDB to 0.0; a share must
+            # not print as -0.00% on one engine
+            values[f.name] = int(v) if op == "count" else float(v) + 0.0
         return cls(**values)
 
     @classmethod

@@ -8,14 +8,16 @@ serving several requests) never share one DuckDB connection between threads.
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Protocol
 
 import duckdb
 
 from .. import schema
+from ..errors import WorkspaceError
 
 
 class Catalog(Protocol):
@@ -64,3 +66,64 @@ class DuckDBCatalog:
             yield cur
         finally:
             cur.close()
+
+
+#: A Spark table name: dotted parts, each an identifier or a `quoted` part (a path table
+#: such as parquet.`/data/orders`); nothing else reaches Spark's SQL parser.
+_SPARK_NAME = re.compile(r"^(?:[A-Za-z_]\w*|`[^`]+`)(?:\.(?:[A-Za-z_]\w*|`[^`]+`))*$")
+
+
+class SparkTables:
+    """Canonical-shaped tables in a Spark session's catalog (a metastore, Unity, Glue, or
+    path tables such as ``parquet.`/lake/orders```), named per canonical table:
+    ``SparkTables({"orders": "shop.orders", "order_lines": "shop.lines"})``.
+
+    Only the Spark engine reads them (``native_engine``), in place; a table not named
+    reads as empty, a nullable column a table lacks as NULL (or its default)."""
+
+    native_engine = "spark"
+
+    def __init__(self, tables: Mapping[str, str]) -> None:
+        unknown = [k for k in tables if k not in schema.TABLES]
+        if unknown:
+            raise WorkspaceError(f"{', '.join(unknown)} is not a canonical table",
+                                 fix=f"map one of {', '.join(schema.TABLES)}, e.g. "
+                                     "--table orders=shop.orders")
+        if "orders" not in tables:
+            raise WorkspaceError("the Spark tables name no orders table",
+                                 fix="add --table orders=DB.TABLE (every analysis reads it)")
+        bad = [v for v in tables.values() if not _SPARK_NAME.match(v.strip())]
+        if bad:
+            raise WorkspaceError(f"{bad[0]!r} is not a Spark table name",
+                                 fix="write db.table, catalog.db.table or a path table "
+                                     "such as parquet.`/data/orders`")
+        self.spark_tables = {k: v.strip() for k, v in tables.items()}
+        self.description = "Spark tables " + ", ".join(
+            f"{k}={v}" for k, v in self.spark_tables.items())
+
+    @classmethod
+    def parse(cls, pairs: Iterable[str]) -> SparkTables:
+        """From ``--table`` options: ``orders=db.shop_orders`` each."""
+        tables: dict[str, str] = {}
+        for pair in pairs:
+            name, sep, where = pair.partition("=")
+            if not sep or not name.strip() or not where.strip():
+                raise WorkspaceError(f"--table {pair!r} is not NAME=SPARK_TABLE",
+                                     fix="write e.g. --table orders=shop.orders")
+            if name.strip() in tables:
+                raise WorkspaceError(f"--table names {name.strip()} twice",
+                                     fix="map each canonical table once")
+            tables[name.strip()] = where
+        return cls(tables)
+
+    def tables(self) -> tuple[str, ...]:
+        return tuple(t for t in schema.TABLES if t in self.spark_tables)
+
+    def close(self) -> None:
+        """Nothing to release: the Spark session outlives the catalog."""
+
+    def __enter__(self) -> SparkTables:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -162,9 +162,15 @@ def _read_info(d: Path) -> dict:
 
 
 def open_catalog(spec: str):
-    """A catalog from its name: ``parquet:DIR``."""
+    """A catalog from its name: ``parquet:DIR`` or a PostgreSQL DSN
+    (``postgresql://…``, ``postgres://…``, or ``postgresql:`` before a key/value DSN)."""
     kind, sep, where = spec.partition(":")
     if sep and kind.lower() == "parquet" and where:
         return ParquetCatalog(where)
+    if sep and kind.lower() in ("postgresql", "postgres"):
+        from .postgres import PostgresCatalog
+
+        return PostgresCatalog(spec if where.startswith("//") else where)
     raise WorkspaceError(f"catalog {spec!r} is not one aovlab reads",
-                         fix="write parquet:DIR (a folder written by aovlab export --parquet)")
+                         fix="write parquet:DIR (a folder written by aovlab export --parquet) "
+                             "or postgresql://user@host/db?schema=aovlab")
