@@ -11,7 +11,10 @@
    through :meth:`aovlab.Workspace.run_import`: validation, then the atomic merge into a
    new workspace file. Every SQL statement that takes over a second is logged with its
    time and the RSS after it.
-3. ``aovlab.kpis(ws, period="month")`` on the imported workspace.
+3. The floor: a plain DuckDB ``CREATE TABLE … AS SELECT`` of the same canonical columns
+   from the same files into a new database file, under the same memory limit and threads —
+   what the import costs at the least, with no checks, keys or customer facts.
+4. ``aovlab.kpis(ws, period="month")`` on the imported workspace.
 
 Each phase reports its wall time and peak RSS (Linux ``VmHWM``, reset per phase); a
 sampler thread records the RSS and the size of DuckDB's spill directory every second.
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--chunk-orders", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=HERE / "_work")
-    ap.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 12GB (default: DuckDB's)")
+    ap.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 12GB or 30%% "
+                    "(default: aovlab's, half of the machine's memory)")
     ap.add_argument("--regenerate", action="store_true", help="rewrite the Parquet files")
     ap.add_argument("--keep", action="store_true", help="keep the workspace file afterwards")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -177,14 +181,43 @@ def main(argv: list[str] | None = None) -> int:
     report.update(orders=m.n_orders, lines=m.n_lines, customers=m.n_customers,
                   parquet_bytes=dir_size(store_dir))
 
-    # 2. import -----------------------------------------------------------------------------
+    # 2. the floor: CREATE TABLE AS of the same rows ---------------------------------------
+    floor_db = args.workdir / f"floor-{args.lines}-s{args.seed}.duckdb"
+    floor_db.unlink(missing_ok=True)
+
+    def floor() -> None:
+        import duckdb
+        import pyarrow.parquet as pq
+
+        from aovlab import schema
+        from aovlab.storage import memory
+
+        con = duckdb.connect(str(floor_db))
+        con.execute("SET enable_progress_bar = false")
+        memory.apply(con, args.memory_limit)  # aovlab's default limit, or the one given
+        for table, folder in (("orders", "orders"), ("order_lines", "order_lines"),
+                              ("products", None)):
+            files = ([str(store_dir / "products.parquet")] if folder is None
+                     else sorted(str(p) for p in (store_dir / folder).glob("*.parquet")))
+            have = set(pq.read_schema(files[0]).names)
+            cols = ", ".join(c for c in schema.TABLES[table].column_names if c in have)
+            t = time.perf_counter()
+            con.execute(f"CREATE TABLE {table} AS SELECT {cols} FROM read_parquet({files})")
+            print(f"    {time.perf_counter() - t:7.1f}s  CREATE TABLE {table} AS ...",
+                  flush=True)
+        con.close()
+
+    phase("floor: CREATE TABLE AS", floor)
+    report["phases"]["floor: CREATE TABLE AS"]["db_bytes"] = dir_size(floor_db)
+    for p in (floor_db, Path(str(floor_db) + ".wal")):
+        p.unlink(missing_ok=True)
+
+    # 3. import -----------------------------------------------------------------------------
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
     shutil.rmtree(Path(str(db) + ".tmp"), ignore_errors=True)
-    ws = aovlab.Workspace(db)
+    ws = aovlab.Workspace(db, memory_limit=args.memory_limit)  # None: aovlab's default
     ws.con.execute("SET enable_progress_bar = false")
-    if args.memory_limit:
-        ws.con.execute(f"SET memory_limit = '{args.memory_limit}'")
     settings = dict(zip(("memory_limit", "threads", "temp_directory", "preserve_order"),
                         ws.con.execute(
                             "SELECT current_setting('memory_limit'), current_setting('threads'),"
@@ -212,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
           f"workspace file {gib(dir_size(db))}", flush=True)
     ok = summary.orders_added == m.n_orders and summary.lines_added == m.n_lines
 
-    # 3. KPIs -------------------------------------------------------------------------------
+    # 4. KPIs -------------------------------------------------------------------------------
     k = phase("kpis(period=month)", lambda: aovlab.kpis(ws, period="month").table)
     print(k[["period", "orders", "revenue", "aov", "median", "customers",
              "repeat_customer_rate"]].tail(3).to_string(index=False), flush=True)
@@ -235,6 +268,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<33}{f['seconds']:>9.1f}{peak:>13}{spill:>15}")
     print(f"process peak RSS (max over phases): {gib(total_rss)}; DuckDB memory_limit "
           f"{settings['memory_limit']}, threads {settings['threads']}")
+    imp, flo = report["phases"]["import"], report["phases"]["floor: CREATE TABLE AS"]
+    from aovlab.storage.memory import memory_limit_bytes
+
+    limit = memory_limit_bytes(args.memory_limit)
+    ratio = imp["seconds"] / flo["seconds"]
+    report["ratio_import_to_floor"] = ratio
+    print(f"import / floor (CREATE TABLE AS): {ratio:.2f}x — target <= 3x: "
+          f"{'met' if ratio <= 3 else 'MISSED'}")
+    print(f"import peak RSS {gib(imp['peak_rss'])} vs DuckDB memory_limit "
+          f"{settings['memory_limit']}: {'within' if imp['peak_rss'] <= limit else 'ABOVE'}")
     print("row counts check: " + ("ok" if ok else "MISMATCH"))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))

@@ -159,8 +159,10 @@ def test_day_by_day_equals_both_at_once(imported):
     for f in files:
         import_files(ws2, [f], "ga4")
     for t in ("orders", "traffic"):
-        q = f"SELECT * EXCLUDE (created_at) FROM {t} ORDER BY ALL" if t == "orders" \
-            else f"SELECT * FROM {t} ORDER BY ALL"
+        # customer keys are numbered in order of first import, so they may differ; each
+        # order's position in its customer's history may not
+        q = f"SELECT * EXCLUDE (created_at, customer_key) FROM {t} ORDER BY ALL" \
+            if t == "orders" else f"SELECT * FROM {t} ORDER BY ALL"
         assert ws2.con.execute(q).fetchall() == ws.con.execute(q).fetchall()
 
 

@@ -39,7 +39,8 @@ def test_same_seed_same_data(store, tmp_path):
 def test_canonical_shape_and_distributions(store):
     o = _read(Path(store.path), "orders")
     assert len(o) == N and o.order_id.is_unique
-    assert list(o.columns) == [c for c in aovlab.schema.ORDERS.column_names if c != "source"]
+    assert list(o.columns) == [c.name for c in aovlab.schema.ORDERS.columns
+                               if c.name != "source" and not c.derived]
     assert set(o.currency) == {"EUR"}
     assert set(o.status) <= set(aovlab.schema.STATUSES)
     assert (o.status == "placed").mean() > 0.85

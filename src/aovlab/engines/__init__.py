@@ -27,6 +27,9 @@ class Engine(Protocol):
     def sql_target(self):  # a context manager yielding a check.SqlTarget
         ...
 
+    def lacks(self, name: str) -> frozenset[str]:  # columns filled in, not stored
+        ...
+
     def table(self, name: str):  # -> ibis.Table
         ...
 

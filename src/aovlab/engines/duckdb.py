@@ -39,6 +39,11 @@ class DuckDBEngine:
             self._tables[name] = self._backend.table(name)
         return self._tables[name]
 
+    def lacks(self, name: str) -> frozenset[str]:
+        """Columns of ``name`` the catalog fills in (NULL or a default) instead of storing:
+        the metrics then compute what a derived column would have given them."""
+        return self.catalog.lacks(name)
+
     def execute(self, expr):
         with self.catalog.cursor() as cur, _memory_said(cur):
             return ibis.duckdb.from_connection(cur).execute(expr)

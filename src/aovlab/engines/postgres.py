@@ -63,6 +63,11 @@ class PostgresEngine:
         yield SqlTarget("postgres", lambda name: f"({self.backend.compile(self.table(name))})",
                         first_row, self.catalog.tables())
 
+    def lacks(self, name: str) -> frozenset[str]:
+        """Columns of ``name`` the schema's table or view does not have."""
+        have = self.catalog.columns.get(name, {})
+        return frozenset(c.name for c in schema.TABLES[name].columns if c.name not in have)
+
     def execute(self, expr):
         with self.catalog.lock:
             return self.backend.execute(expr)

@@ -91,13 +91,22 @@ class SparkEngine:
         self.backend = ibis.pyspark.connect(self.session)
         self._dir = tempfile.TemporaryDirectory(prefix="aovlab-spark-")
         self._tables: dict[str, object] = {}
+        self._lacks: dict[str, frozenset[str]] = {}
 
     def table(self, name: str):
         if name not in self._tables:
             if name not in schema.TABLES:
                 raise KeyError(name)
-            self._tables[name] = canonical(self._read(name), schema.TABLES[name])
+            raw = self._read(name)
+            self._lacks[name] = frozenset(c.name for c in schema.TABLES[name].columns
+                                          if c.name not in raw.columns)
+            self._tables[name] = canonical(raw, schema.TABLES[name])
         return self._tables[name]
+
+    def lacks(self, name: str) -> frozenset[str]:
+        """Columns of ``name`` the table read does not have (NULL or a default here)."""
+        self.table(name)
+        return self._lacks[name]
 
     def _view(self, df) -> object:
         """A Spark DataFrame as an Ibis table (a temporary view of this session)."""

@@ -62,7 +62,9 @@ def order_stats(f, keys: Sequence[str], stats: type, quantiles: Sequence[float] 
 def unit_stats(f, keys: Sequence[str], stats: type):
     """Per group: the declared statistics over known customers (x = revenue, y = orders)."""
     k = f.filter(f.customer_id.notnull())
-    per = k.group_by([*dict.fromkeys([*keys, "source", "customer_id"])]).aggregate(
+    # the integer key stored at import where the facts have it, else (source, customer_id)
+    who = ["customer_key"] if "customer_key" in f.columns else ["source", "customer_id"]
+    per = k.group_by([*dict.fromkeys([*keys, *who])]).aggregate(
         x=k.value.sum(), y=k.count())
     return _group(per, keys).aggregate(**aggregates(per, stats))
 

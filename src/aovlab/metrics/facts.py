@@ -32,6 +32,19 @@ def period_start(col, period: str):
     return col if unit is None else col.truncate(unit)
 
 
+#: The customer facts derived at import (storage/facts.py).
+CUSTOMER_FACTS = ("customer_key", "customer_seq")
+
+
+def customer_facts(engine, sel: Selection) -> bool:
+    """Whether the orders' derived customer facts answer ``sel``: the engine's orders
+    table stores them (a workspace, or an export of one) and the selection counts the
+    statuses they count. Otherwise the metrics compute them, a window per query."""
+    lacks = getattr(engine, "lacks", None)
+    return (lacks is not None and not set(CUSTOMER_FACTS) & lacks("orders")
+            and set(sel.statuses) == set(schema.COUNTED_STATUSES))
+
+
 def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
                 period: str | None | bool = True, customer_type: bool = True,
                 order_id: bool = False):
@@ -66,12 +79,16 @@ def order_facts(engine, sel: Selection, *, by: tuple[str, ...] | None = None,
         cols["order_id"] = o.order_id
     # New = the customer's first counted order in the whole workspace, not just the window,
     # so the window runs before the date filters below. Exactly one order is first: of two
-    # placed at the same instant (a CDNOW day, a UCI minute), the lower order id.
+    # placed at the same instant (a CDNOW day, a UCI minute), the lower order id. The
+    # workspace stores that position (customer_seq) for the default statuses.
+    facts = customer_facts(engine, sel)
+    if facts:  # an integer per customer to group by (metrics.aggregates.unit_stats)
+        cols["customer_key"] = o.customer_key
     if customer_type or "customer_type" in wanted:
-        nth = ibis.row_number().over(ibis.window(group_by=[o.source, o.customer_id],
-                                                 order_by=[o.created_at, o.order_id]))
+        first = (o.customer_seq == 1) if facts else ibis.row_number().over(ibis.window(
+            group_by=[o.source, o.customer_id], order_by=[o.created_at, o.order_id])) == 0
         cols["customer_type"] = ibis.cases(
-            (o.customer_id.isnull(), "guest"), (nth == 0, "new"), else_="returning"
+            (o.customer_id.isnull(), "guest"), (first, "new"), else_="returning"
         )
     for d in ORDER_DIMENSIONS:
         if d not in ("currency", "source") and d in wanted:

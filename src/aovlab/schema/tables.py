@@ -13,11 +13,13 @@ import pycountry
 from .rules import Finite, OneOf, Pattern, Range, References, Rule
 
 #: 2: every table is namespaced by ``source`` (its key starts with it); 3: orders carry
-#: region and city; 4: the ``assignments`` table of experiments.
-SCHEMA_VERSION = 4
+#: region and city; 4: the ``assignments`` table of experiments; 5: the customer facts
+#: derived at import (``orders.customer_key``, ``orders.customer_seq``).
+SCHEMA_VERSION = 5
 #: Versions a workspace is upgraded from in place when opened for writing (the newer
-#: version only adds tables), with what the upgrade adds.
-UPGRADABLE = {3: "the assignments table (experiments)"}
+#: version adds tables, and derived columns computed from the rows), with what it adds.
+UPGRADABLE = {3: "the assignments table (experiments) and the customer facts",
+              4: "the customer facts (a key and an order position per customer)"}
 
 #: What an import's ``source`` may be called: a short slug (it is shown and typed).
 SOURCE_PATTERN = "[a-z0-9][a-z0-9._-]{0,63}"
@@ -93,6 +95,9 @@ class Column:
     nullable: bool
     doc: str
     default: str | None = None
+    #: Computed by the workspace from the other rows at every import (never read from a
+    #: file, never compared when a row is imported again); optional in other catalogs.
+    derived: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,13 @@ ORDERS = Table(
         Column("units", "DOUBLE", True, "Product units in the order; NULL without lines."),
         Column("status", "VARCHAR", False, "placed, refunded, cancelled, test or adjustment."),
         Column("coupon", "VARCHAR", True, "Discount code used, if any."),
+        Column("customer_key", "BIGINT", True, "Derived at import: an integer key of the "
+               "customer (source, customer_id), given in order of first import; NULL for "
+               "guests.", derived=True),
+        Column("customer_seq", "BIGINT", True, "Derived at import: the order's position "
+               "among its customer's placed and refunded orders, 1 = the first (of two at "
+               "the same instant, the lower order id); NULL for guests and other statuses. "
+               "Kept right when a later import adds older orders.", derived=True),
     ),
     ("source", "order_id"),
     (

@@ -54,6 +54,10 @@ class DuckDBCatalog:
                 "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
         return tuple(t for t in schema.TABLES if t in have)
 
+    def lacks(self, name: str) -> frozenset[str]:
+        """Columns of ``name`` filled in rather than stored: none in a workspace."""
+        return frozenset()
+
     def new_cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for the caller to keep and close."""
         with self._lock:

@@ -91,6 +91,7 @@ class ParquetCatalog(DuckDBCatalog):
         super().__init__(duckdb.connect(":memory:"), f"parquet:{self.parquet_dir}")
         self._con.execute("SET enable_progress_bar = false")
         memory.apply(self._con, memory_limit)
+        self._lacks: dict[str, frozenset[str]] = {}
         for name, table in schema.TABLES.items():
             files = self.files(name)
             if files is None:  # no rows were written: an empty table of the right shape
@@ -113,6 +114,7 @@ class ParquetCatalog(DuckDBCatalog):
                     f"the {name} files of {self.parquet_dir} lack the column(s) "
                     f"{', '.join(missing)}",
                     fix=f"write every required column of {name} (docs/data-model.md)")
+            self._lacks[name] = frozenset(c.name for c in table.columns if c.name not in have)
             # a column the pipeline left out is NULL (or its default), as in an import
             cols = ", ".join(
                 f"CAST({c.name if c.name in have else (c.default or 'NULL')} AS {c.type}) "
@@ -128,6 +130,10 @@ class ParquetCatalog(DuckDBCatalog):
 
     def tables(self) -> tuple[str, ...]:
         return tuple(schema.TABLES)  # views, or empty tables of the right shape
+
+    def lacks(self, name: str) -> frozenset[str]:
+        """The columns of ``name`` its files do not have (read as NULL or a default)."""
+        return self._lacks.get(name, frozenset())
 
     def close(self) -> None:
         self._con.close()

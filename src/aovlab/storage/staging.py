@@ -125,7 +125,9 @@ class StagingContext:
         if not self.source:  # none given, none defaulted by an importer: the format's name
             self.use_source(self.summary.format)
         for c in t.columns:
-            if c.name == "source":
+            if c.derived:  # the workspace computes it at the merge, whatever a file says
+                cols.append(f"CAST(NULL AS {c.type}) AS {c.name}")
+            elif c.name == "source":
                 # The import's namespace, whatever the relation says: an importer cannot
                 # write into another source.
                 cols.append(f"CAST({schema.sql_literal(self.source)} AS VARCHAR) AS source")

@@ -25,7 +25,7 @@ import duckdb
 
 from .. import schema
 from ..errors import InputError, Location, WorkspaceError, is_interrupt
-from . import memory, recovery
+from . import facts, memory, recovery
 from .catalog import DuckDBCatalog
 from .staging import (
     ImportSummary,
@@ -131,10 +131,23 @@ class Workspace:
         if old in schema.UPGRADABLE:
             if read_only:
                 return False
-            # The newer schema only adds tables, which _create has just made: record it.
+            # The newer schema adds tables, which _create has just made, and derived
+            # columns, computed here from the rows: in one transaction, then recorded.
             with self._lock:
-                self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                                 [str(schema.SCHEMA_VERSION)])
+                self.con.execute("BEGIN TRANSACTION")
+                try:
+                    for table in schema.TABLES.values():
+                        for c in table.columns:
+                            if c.derived:
+                                self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN IF "
+                                                 f"NOT EXISTS {c.name} {c.type}")
+                    facts.refresh_all(self.con)
+                    self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                                     [str(schema.SCHEMA_VERSION)])
+                    self.con.execute("COMMIT")
+                except BaseException:
+                    self.con.execute("ROLLBACK")
+                    raise
             return True
         if row is None or row[0] != str(schema.SCHEMA_VERSION):
             shown = "none" if row is None else repr(row[0])
@@ -265,10 +278,13 @@ class Workspace:
             # stored without lines), never one by one beside lines already stored.
             on = ("t.source = s.source AND t.order_id = s.order_id" if name == "order_lines"
                   else _on(table))
-            con.execute(
-                f"INSERT INTO {name} ({cols}) SELECT {cols} FROM stage_{name} s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"
-            )
+            if name == "orders":  # with the customer facts (storage/facts.py)
+                facts.insert_orders(con, f"NOT EXISTS (SELECT 1 FROM orders t WHERE {on})")
+            else:
+                con.execute(
+                    f"INSERT INTO {name} ({cols}) SELECT {cols} FROM stage_{name} s "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {name} t WHERE {on})"
+                )
             summary.tables[name] = c = counts[name]
             if c.changed:
                 summary.notes.append(
@@ -299,7 +315,7 @@ def _same(table: schema.Table, c: str) -> str:
 
 def _compare(con: duckdb.DuckDBPyConnection, table: schema.Table) -> TableCounts:
     """How many staged rows of ``table`` are new, stored alike, or stored with other values."""
-    same = " AND ".join(_same(table, c) for c in table.column_names)
+    same = " AND ".join(_same(table, c.name) for c in table.columns if not c.derived)
     k = table.key[-1]
     staged, present, identical = con.execute(
         f"SELECT count(*), count(t.{k}), count(*) FILTER (WHERE t.{k} IS NOT NULL AND {same}) "
@@ -324,7 +340,7 @@ def _suggested_source(files: list[str], taken: str) -> str:
 def _collision(con: duckdb.DuckDBPyConnection, table: schema.Table, counts: TableCounts,
                summary: ImportSummary) -> InputError:
     """The error for staged rows whose key is stored with other values, naming the first."""
-    cols = [c for c in table.column_names if c not in table.key]
+    cols = [c.name for c in table.columns if c.name not in table.key and not c.derived]
     flags = ", ".join(f"NOT ({_same(table, c)})" for c in cols)
     shown = ", ".join(f"s.{k}" for k in table.key if k != "source")
     row = con.execute(
