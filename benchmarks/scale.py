@@ -59,7 +59,8 @@ def gib(n: float) -> str:
 
 class TreeSampler(threading.Thread):
     """The largest RSS of a process and all its children (a JVM among them), and of any
-    extra processes (the cluster's daemons), sampled every ``every`` seconds."""
+    extra processes with theirs (the cluster's daemons and their executors), sampled every
+    ``every`` seconds."""
 
     def __init__(self, every: float = 0.2) -> None:
         super().__init__(daemon=True)
@@ -90,7 +91,8 @@ class TreeSampler(threading.Thread):
             extra = []
             for pid in self.extra:
                 with contextlib.suppress(psutil.Error):
-                    extra.append(psutil.Process(pid))
+                    daemon = psutil.Process(pid)  # a worker's executors are its children
+                    extra += [daemon, *daemon.children(recursive=True)]
             self.extra_peak = max(self.extra_peak, self._rss(extra))
 
     def stop(self) -> None:
@@ -234,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         if sampler.extra:
             figures["cluster_rss"] = sampler.extra_peak
         report["phases"][name] = figures
-        extra = f", cluster daemons {gib(sampler.extra_peak)}" if sampler.extra else ""
+        extra = (f", cluster daemons and executors {gib(sampler.extra_peak)}"
+                 if sampler.extra else "")
         print(f"[{name}] {dt:.1f}s, peak RSS {gib(sampler.peak)}{extra}", flush=True)
         return out
 
@@ -317,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{report['duckdb_memory_limit']}")
     print(f"{'phase':<56}{'seconds':>9}{'peak RSS':>12}")
     for name, f in report["phases"].items():
-        extra = f"   + cluster daemons {gib(f['cluster_rss'])}" if "cluster_rss" in f else ""
+        extra = (f"   + cluster daemons and executors {gib(f['cluster_rss'])}"
+                 if "cluster_rss" in f else "")
         print(f"{name:<56}{f['seconds']:>9.1f}{gib(f['peak_rss']):>12}{extra}")
     print(f"the same {len(want)} rows x {len(want.columns)} columns on every engine "
           f"(rtol 1e-9): " + ("yes" if not problems else "NO"))

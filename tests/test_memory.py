@@ -67,3 +67,48 @@ def test_the_cli_option_refuses_a_bad_limit(tmp_path):
                          env={"COLUMNS": "200", "PATH": ""}, timeout=120)
     assert res.returncode == 2 and "not an amount or a share" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_limit_stored_with_the_workspace_applies_until_a_command_gives_one(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("AOVLAB_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "w.duckdb"
+    with aovlab.Workspace(path) as ws:
+        assert ws.stored_memory_limit is None
+        ws.set_memory_limit("1GiB")
+        assert _setting(ws.con) == "1.0 GiB"  # at once
+        with pytest.raises(DefinitionError, match="not an amount"):
+            ws.set_memory_limit("lots")
+    with aovlab.Workspace(path, read_only=True) as ws:  # every later opening
+        assert ws.stored_memory_limit == "1GiB" and ws.memory_limit == 2 ** 30
+    with aovlab.Workspace(path, read_only=True, memory_limit="2GiB") as ws:
+        assert ws.memory_limit == 2 * 2 ** 30  # the caller's wins
+    monkeypatch.setenv("AOVLAB_MEMORY_LIMIT", "512MiB")  # so does --memory-limit
+    with aovlab.Workspace(path, read_only=True) as ws:
+        assert ws.memory_limit == 512 * 2 ** 20
+    monkeypatch.delenv("AOVLAB_MEMORY_LIMIT")
+    with aovlab.Workspace(path) as ws:
+        ws.set_memory_limit(None)
+    with aovlab.Workspace(path, read_only=True) as ws:
+        assert ws.stored_memory_limit is None and ws.memory_limit == memory_limit_bytes()
+
+
+def test_the_cli_stores_lists_and_forgets_the_workspace_limit(tmp_path):
+    aovlab.Workspace(tmp_path / "w.duckdb").close()
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "aovlab.cli", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120,
+                              env={"COLUMNS": "200", "PATH": ""})
+
+    res = run("config", "-w", "w.duckdb", "memory_limit", "2GiB")
+    assert res.returncode == 0 and "2GiB" in res.stdout and "2.00 GiB" in res.stdout
+    res = run("--memory-limit", "1GiB", "config", "-w", "w.duckdb")
+    assert "2GiB" in res.stdout and "1.00 GiB" in res.stdout  # stored, and what applies
+    for bad, said in ((["memory_limit", "lots"], "not an amount"),
+                      (["colour", "red"], "not a workspace setting"),
+                      (["memory_limit", "1GB", "--unset"], "not both")):
+        res = run("config", "-w", "w.duckdb", *bad)
+        assert res.returncode == 2 and said in res.stderr and "Traceback" not in res.stderr
+    res = run("config", "-w", "w.duckdb", "memory_limit", "--unset")
+    assert res.returncode == 0 and "(not set)" in res.stdout

@@ -768,6 +768,50 @@ def check(
     raise typer.Exit(1)
 
 
+#: Settings stored with a workspace: name -> help.
+SETTINGS = {"memory_limit": "Memory DuckDB may use for this workspace, e.g. 8GB or 30% "
+                            "(--memory-limit and AOVLAB_MEMORY_LIMIT still override it)."}
+
+
+@app.command()
+def config(
+    workspace: Workspace_ = Path("aovlab.duckdb"),
+    name: Annotated[str | None, typer.Argument(
+        help="The setting: " + "; ".join(f"{k}: {v}" for k, v in SETTINGS.items()))] = None,
+    value: Annotated[str | None, typer.Argument(help="Its new value.")] = None,
+    unset: Annotated[bool, typer.Option(
+        "--unset", help="Forget the setting (back to the default).")] = False,
+) -> None:
+    """Settings stored with the workspace: list them, or set or --unset one."""
+    import pandas as pd
+
+    from ..storage import Workspace
+
+    if name is not None and name not in SETTINGS:
+        raise AovlabError(f"{name!r} is not a workspace setting",
+                          fix=f"use one of {', '.join(SETTINGS)}")
+    if (value is not None or unset) and _state.get("catalog"):
+        raise AovlabError("settings belong to a workspace file, not a catalog",
+                          fix="leave out --catalog (and unset AOVLAB_CATALOG)")
+    if value is not None and unset:
+        raise AovlabError("give a value or --unset, not both", fix="e.g. memory_limit 8GB")
+    if value is None and not unset:
+        ws = _open(workspace)
+    elif name is None:
+        raise AovlabError("say which setting to change", fix="e.g. aovlab config memory_limit 8GB")
+    else:
+        _open(workspace).close()  # exists, and is a workspace (said as for any command)
+        ws = Workspace(workspace)
+        ws.set_memory_limit(None if unset else value)
+    try:
+        stored = ws.stored_memory_limit
+        rows = pd.DataFrame([{"setting": "memory_limit", "stored": stored or "(not set)",
+                              "in effect": f"{ws.memory_limit / 2 ** 30:.2f} GiB"}])
+    finally:
+        ws.close()
+    console.print(rich_table(rows, title=f"Settings of {workspace}"))
+
+
 @app.command()
 def definitions() -> None:
     """List the AOV definitions and their formulas."""

@@ -4,8 +4,10 @@ temporary folder beside the workspace instead of failing).
 
 The limit is, first found: the ``memory_limit`` a caller passes (``Workspace(path,
 memory_limit="4GB")``), the ``AOVLAB_MEMORY_LIMIT`` environment variable (or the CLI's
-``--memory-limit``), else :data:`DEFAULT_SHARE` of the physical memory. A limit is an
-amount (``4GB``, ``512MB``, ``2GiB``) or a share of the memory (``50%``).
+``--memory-limit``), the limit stored with the workspace (``aovlab config -w W
+memory_limit 8GB``, :meth:`Workspace.set_memory_limit`), else :data:`DEFAULT_SHARE` of the
+physical memory. A limit is an amount (``4GB``, ``512MB``, ``2GiB``) or a share of the
+memory (``50%``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ def physical_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_limit_bytes(given: str | None = None) -> int:
-    """The limit in bytes, from ``given``, the environment, or the default share."""
-    text = given if given is not None else os.environ.get(ENV) or None
+def memory_limit_bytes(given: str | None = None, stored: str | None = None) -> int:
+    """The limit in bytes, from ``given``, the environment, ``stored`` (the workspace's),
+    or the default share."""
+    text = given if given is not None else os.environ.get(ENV) or stored or None
     if text is None:
         return int(physical_memory() * DEFAULT_SHARE)
     m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(%|[kmgt]i?b|b)?\s*", str(text), re.I)
@@ -53,8 +56,8 @@ def memory_limit_bytes(given: str | None = None) -> int:
     return int(value)
 
 
-def apply(con, given: str | None = None) -> int:
+def apply(con, given: str | None = None, stored: str | None = None) -> int:
     """Set the limit on a DuckDB connection; returns it in bytes."""
-    limit = memory_limit_bytes(given)
+    limit = memory_limit_bytes(given, stored)
     con.execute(f"SET memory_limit = '{limit // 2 ** 20}MiB'")
     return limit

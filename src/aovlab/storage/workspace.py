@@ -51,8 +51,7 @@ class Workspace:
     def __init__(self, path: str | Path = "aovlab.duckdb", *, read_only: bool = False,
                  memory_limit: str | None = None) -> None:
         self.path = str(path)
-        #: DuckDB's memory limit in bytes (:mod:`.memory`: a share of the machine by default).
-        self.memory_limit = memory.memory_limit_bytes(memory_limit)
+        memory.memory_limit_bytes(memory_limit)  # a bad value is refused before any opening
         self._memory_given = memory_limit
         self._lock = threading.RLock()
         #: What opening the workspace repaired (an interrupted import undone), or None.
@@ -91,8 +90,29 @@ class Workspace:
         # DuckDB draws its own progress bar on stdout, pipes included; aovlab shows progress
         # itself, in a terminal only.
         con.execute("SET enable_progress_bar = false")
-        memory.apply(con, self._memory_given)
+        #: DuckDB's memory limit in bytes (:mod:`.memory`: a share of the machine by default).
+        self.memory_limit = memory.apply(con, self._memory_given, _stored_limit(con))
         return con
+
+    def set_memory_limit(self, limit: str | None) -> None:
+        """Store ``limit`` (``8GB``, ``30%``) as this workspace's memory limit, used by every
+        later opening that is not given one (an argument, ``--memory-limit`` or
+        ``AOVLAB_MEMORY_LIMIT``); ``None`` forgets it (the default share again)."""
+        if limit is not None:
+            memory.memory_limit_bytes(limit)  # refused here if it is not a limit
+        with self._lock:
+            if limit is None:
+                self.con.execute(f"DELETE FROM meta WHERE key = '{_MEMORY_KEY}'")
+            else:
+                self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                 [_MEMORY_KEY, str(limit).strip()])
+            self.memory_limit = memory.apply(self.con, self._memory_given, limit)
+
+    @property
+    def stored_memory_limit(self) -> str | None:
+        """The memory limit stored with the workspace, if any."""
+        with self._lock:
+            return _stored_limit(self.con)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _refuse_foreign(self) -> None:
@@ -298,6 +318,18 @@ class Workspace:
             [summary.import_id, datetime.now(UTC), summary.format, json.dumps(summary.files),
              json.dumps(summary.to_dict(), default=str)],
         )
+
+
+_MEMORY_KEY = "memory_limit"
+
+
+def _stored_limit(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The workspace's stored memory limit (None: none stored, or no meta table yet)."""
+    try:
+        row = con.execute(f"SELECT value FROM meta WHERE key = '{_MEMORY_KEY}'").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
 
 
 def _on(table: schema.Table) -> str:
