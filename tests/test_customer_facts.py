@@ -129,3 +129,45 @@ def test_an_export_without_the_facts_is_read_with_the_window(tmp_path):
         assert not customer_facts(eng, Selection.of())
         got = aovlab.kpis(cat, by=["customer_type"]).table
     pd.testing.assert_frame_equal(got, aovlab.kpis(ws, by=["customer_type"]).table)
+
+
+def test_facts_a_pipeline_wrote_are_not_trusted(tmp_path):
+    """A dataset whose schema file does not say aovlab derived the columns (a pipeline's)
+    is read with the window, even when it carries them — here all NULL."""
+    import json
+
+    ws = workspace_with(tiny_orders())
+    aovlab.storage.export_parquet(ws, tmp_path / "d")
+    info_file = tmp_path / "d" / "_aovlab_schema.json"
+    info = json.loads(info_file.read_text())
+    del info["derived_columns"]
+    info_file.write_text(json.dumps(info))
+    for f in (tmp_path / "d" / "orders").rglob("*.parquet"):
+        t = pd.read_parquet(f)
+        t["customer_key"], t["customer_seq"] = pd.NA, pd.NA
+        t.astype({"customer_key": "Int64", "customer_seq": "Int64"}).to_parquet(f)
+    with aovlab.storage.ParquetCatalog(tmp_path / "d") as cat:
+        assert not customer_facts(connect(cat), Selection.of())
+        got = aovlab.kpis(cat, by=["customer_type"]).table
+    pd.testing.assert_frame_equal(got, aovlab.kpis(ws, by=["customer_type"]).table)
+
+
+def test_an_interrupted_import_leaves_no_moved_position(tmp_path):
+    """Recovery deletes what an interrupted import added and computes the facts again, so
+    a stored order an older one had moved is first again."""
+    from aovlab.storage import recovery
+
+    path = tmp_path / "w.duckdb"
+    with workspace_with(tiny_orders(), str(path)) as ws:
+        recovery.begin(ws.con, "frame", ["x"])
+        # what a kill mid-commit could leave: the new row and the moved position
+        ws.con.execute("INSERT INTO orders SELECT * REPLACE ('o0' AS order_id, "
+                       "TIMESTAMPTZ '2023-12-01 10:00:00+00' AS created_at, 1 AS customer_seq) "
+                       "FROM orders WHERE order_id = 'o1'")
+        ws.con.execute("UPDATE orders SET customer_seq = customer_seq + 1 "
+                       "WHERE customer_key = 1 AND order_id <> 'o0'")
+    with aovlab.Workspace(path, read_only=True) as ws:  # the opening repairs it
+        assert ws.recovered
+        got = _stored(ws)
+        assert "o0" not in got.index
+        assert got.loc[["o1", "o3"], "customer_seq"].tolist() == [1, 2]

@@ -112,3 +112,14 @@ def test_the_cli_stores_lists_and_forgets_the_workspace_limit(tmp_path):
         assert res.returncode == 2 and said in res.stderr and "Traceback" not in res.stderr
     res = run("config", "-w", "w.duckdb", "memory_limit", "--unset")
     assert res.returncode == 0 and "(not set)" in res.stdout
+
+
+def test_a_stored_limit_this_machine_cannot_take_gives_way_to_the_default(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.delenv("AOVLAB_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "w.duckdb"
+    with aovlab.Workspace(path) as ws:  # a share valid on a big machine, tiny here
+        ws.con.execute("INSERT OR REPLACE INTO meta VALUES ('memory_limit', '0.00001%')")
+    with aovlab.Workspace(path) as ws:
+        assert ws.memory_limit == memory_limit_bytes()
+        ws.set_memory_limit(None)

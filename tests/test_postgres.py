@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import aovlab
-from aovlab.engines import check_tables
+from aovlab.engines import check_tables, connect
 from aovlab.errors import EngineError, WorkspaceError
 from aovlab.storage import open_catalog
 from aovlab.storage.postgres import PostgresCatalog, export_postgres, shown_dsn, split_dsn
@@ -41,6 +41,9 @@ def test_dsn_parsing_keeps_schema_for_aovlab_and_hides_passwords():
         split_dsn("postgresql://h/db?schema=a;drop")
     assert shown_dsn("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
     assert shown_dsn("host=h password=pw dbname=d") == "host=h password=*** dbname=d"
+    assert shown_dsn("host=h password='p w' dbname=d") == "host=h password=*** dbname=d"
+    assert split_dsn("postgresql://h/db?options=-c%20search_path%3Dx&schema=s") == (
+        "postgresql://h/db?options=-c%20search_path%3Dx", "s")
 
 
 def test_export_is_whole_refuses_to_overwrite_and_reads_back_the_same(srv):
@@ -122,6 +125,7 @@ def test_a_pipelines_views_are_read_and_checked_in_the_server(srv):
     _sql(srv, "DELETE FROM shopdb.raw_orders WHERE state = 'paid'")
     with PostgresCatalog(dsn) as cat:
         assert not [r for r in check_tables(cat) if r["rows_failing"]]
+        assert connect(cat).lacks("orders") >= {"customer_key", "customer_seq"}
         k = aovlab.kpis(cat).table.iloc[0]
         assert (k.orders, k.revenue, k.aov) == (3, 180.0, 60.0)  # discounts default to 0
         assert (k.new_orders, k.returning_orders, k.guest_orders) == (1, 1, 1)
@@ -171,6 +175,8 @@ def test_the_cli_exports_and_reads_postgres(srv, tmp_path):
     assert got.aov.tolist() == pytest.approx(want.aov.tolist(), rel=1e-12)
     r = cli("--catalog", dsn, "check")
     assert r.returncode == 0 and "checks pass" in r.stderr
+    r = cli("--catalog", dsn.replace("aovlab@", "aovlab:secret@"), "check")
+    assert r.returncode == 0 and "secret" not in r.stderr + r.stdout  # trust auth: any
     r = cli("--catalog", srv.dsn(schema="cli").replace("aovlab@", "aovlab:pw@")
             .replace(str(srv.port), "1"), "kpis")
     assert r.returncode == 2 and "cannot connect" in r.stderr

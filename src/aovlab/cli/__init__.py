@@ -754,7 +754,9 @@ def check(
     df = pd.DataFrame(read_workspace(workspace, lambda ws: check_tables(ws, engine)))
     failing = df[df["rows_failing"] > 0]
     shown = df if all_checks else failing
-    where = _state.get("catalog") or (
+    from ..storage.postgres import shown_dsn
+
+    where = shown_dsn(str(_state["catalog"])) if _state.get("catalog") else (
         "the Spark tables" if _state.get("tables") else workspace)
     if fmt != "table" or output is not None or not shown.empty:
         write(shown, fmt, output, title=f"Checks failing on {where}" if not all_checks

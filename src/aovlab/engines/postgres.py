@@ -64,15 +64,35 @@ class PostgresEngine:
                         first_row, self.catalog.tables())
 
     def lacks(self, name: str) -> frozenset[str]:
-        """Columns of ``name`` the schema's table or view does not have."""
+        """Columns of ``name`` the schema's table or view does not have, and its derived
+        columns unless aovlab's export wrote them (a view's are not trusted)."""
         have = self.catalog.columns.get(name, {})
-        return frozenset(c.name for c in schema.TABLES[name].columns if c.name not in have)
+        trusted = getattr(self.catalog, "written_by_aovlab", False)
+        return frozenset(c.name for c in schema.TABLES[name].columns
+                         if c.name not in have or (c.derived and not trusted))
 
     def execute(self, expr):
-        with self.catalog.lock:
+        with self.catalog.lock, _said():
             return self.backend.execute(expr)
 
     def execute_arrow(self, expr):
         """``expr``'s rows as an Arrow table (see the DuckDB engine)."""
-        with self.catalog.lock:
+        with self.catalog.lock, _said():
             return self.backend.to_pyarrow(expr)
+
+
+@contextmanager
+def _said():
+    """A server error (no permission, a cast the data refuses, a statement timeout, an
+    array beyond PostgreSQL's 1 GB: one group of ~67M orders) as a message, not a bug."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        text = str(exc).strip()
+        raise EngineError(
+            f"PostgreSQL refused the query: {text.splitlines()[0] if text else exc!r}",
+            fix="check the user's permissions and the tables' types; a group of tens of "
+                "millions of orders is too large for one array there: group by a period "
+                "(--period month) or narrow the selection") from exc

@@ -104,9 +104,16 @@ class SparkEngine:
         return self._tables[name]
 
     def lacks(self, name: str) -> frozenset[str]:
-        """Columns of ``name`` the table read does not have (NULL or a default here)."""
+        """Columns of ``name`` the table read does not have (NULL or a default here), and
+        its derived columns unless aovlab wrote them (never for a Spark catalog's table)."""
         self.table(name)
-        return self._lacks[name]
+        if hasattr(self.catalog, "spark_tables"):
+            trusted = frozenset()
+        else:  # a workspace, or a Parquet dataset that says which it carries
+            trusted = frozenset(c.name for c in schema.TABLES[name].columns if c.derived
+                                and c.name not in self.catalog.lacks(name))
+        return self._lacks[name] | frozenset(
+            c.name for c in schema.TABLES[name].columns if c.derived and c.name not in trusted)
 
     def _view(self, df) -> object:
         """A Spark DataFrame as an Ibis table (a temporary view of this session)."""

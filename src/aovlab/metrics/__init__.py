@@ -14,7 +14,6 @@ from .aggregates import (
     order_stats,
     rows,
     traffic_stats,
-    trimmed_stats,
     unit_stats,
     value_bins,
     value_digits,
@@ -25,6 +24,6 @@ from .facts import TRUNCATE, data_range, main_category, order_facts, order_value
 
 __all__ = ["PREDICATES", "TRUNCATE", "aggregates", "data_range", "histogram_stats", "kpi_stats",
            "main_category", "order_facts", "order_stats", "order_value", "period_start",
-           "rfm_summary", "rows", "traffic_stats", "trimmed_stats", "unit_stats",
+           "rfm_summary", "rows", "traffic_stats", "unit_stats",
            "value_bins", "value_digits", "digit_bounds", "cost_totals", "SEGMENTS",
            "experiment_list", "experiment_stats", "post_order_summary"]

@@ -47,16 +47,60 @@ def _group(t, keys: Sequence[str]):
     return t.group_by(list(keys)) if keys else t
 
 
-def order_stats(f, keys: Sequence[str], stats: type, quantiles: Sequence[float] = ()):
-    """Per group: the declared order statistics, currencies seen, and value quantiles."""
+def order_stats(f, keys: Sequence[str], stats: type, quantiles: Sequence[float] = (),
+                trim: float = 0.0):
+    """Per group: the declared order statistics, currencies seen, and — from the group's
+    values sorted once — the value quantiles and the trimmed and winsorized sums."""
     aggs = aggregates(f, stats)
     aggs["currencies"] = f.currency.nunique()
     aggs["currency_code"] = f.currency.max()
     aggs["first_date"] = f.order_date.min()
     aggs["last_date"] = f.order_date.max()
+    if not quantiles and trim <= 0:
+        return _group(f, keys).aggregate(**aggs)
+    # One sorted list per group serves every quantile and both cut means: a rank window
+    # over the orders (the trimmed means' first form) sorted them all again, by group.
+    # (Collected, then sorted: Spark has no ordered collect.)
+    aggs["_values"] = f.value.collect()
+    g = _group(f, keys).aggregate(**aggs)
+    g = g.mutate(_sorted=g._values.sort()).drop("_values")
+    g = g.mutate(**sorted_stats(g._sorted, g._sorted.length().cast("int32"), quantiles,
+                                trim)).drop("_sorted")
+    if trim <= 0:
+        return g
+    # in a step of its own: PostgreSQL's compiled array sum cannot be used twice in one
+    return g.mutate(winsor_sum=g.trimmed_sum + g._cut.cast("float64") * (g._lo + g._hi)
+                    ).drop("_cut", "_lo", "_hi")
+
+
+def sorted_stats(values, n, quantiles: Sequence[float], trim: float) -> dict[str, object]:
+    """From ``values`` sorted ascending (``n`` of them, no NULL): ``quantiles`` interpolated
+    linearly between the two nearest ranks — position q·(n − 1), as ``quantile_cont``,
+    numpy and pandas — and, with ``trim``, the trimmed mean's sum and count as SciPy
+    defines them, with the cut ``_cut`` and the values at it (for the winsorized sum).
+
+    ``k = ⌊n·trim⌋`` orders are cut from each end (``scipy.stats.trim_mean``), or replaced
+    by the nearest value kept (``scipy.stats.mstats.winsorize``): ties at a cut are split
+    by rank, so 80 orders at one price keep exactly n − 2k of them. ``n·trim`` is computed
+    in double precision, as SciPy does, so both agree on every n (a DOUBLE literal: SQL
+    reads 0.29 as an exact DECIMAL, and n·0.29 then floors differently)."""
+    out: dict[str, object] = {}
     if quantiles:
-        aggs["quantiles"] = f.value.quantile(list(quantiles))
-    return _group(f, keys).aggregate(**aggs)
+        qs = []
+        for q in quantiles:
+            pos = (n - 1).cast("float64") * ibis.literal(q, "float64")
+            # int32 positions: Spark's element_at takes no other (and lists are that short)
+            lo, hi = pos.floor().cast("int32"), pos.ceil().cast("int32")
+            a, b = values[lo], values[hi]
+            qs.append(a + (b - a) * (pos - lo.cast("float64")))
+        out["quantiles"] = ibis.array(qs)
+    if trim > 0:
+        k = (n.cast("float64") * ibis.literal(trim, "float64")).floor().cast("int32")
+        out["trimmed_sum"] = values[k:n - k].sums()
+        out["trimmed_n"] = n - 2 * k
+        # the winsorized sum: the trimmed one + k times each cut value (order_stats)
+        out["_cut"], out["_lo"], out["_hi"] = k, values[k], values[n - 1 - k]
+    return out
 
 
 def unit_stats(f, keys: Sequence[str], stats: type):
@@ -69,51 +113,21 @@ def unit_stats(f, keys: Sequence[str], stats: type):
     return _group(per, keys).aggregate(**aggregates(per, stats))
 
 
-def trimmed_stats(f, keys: Sequence[str], trim: float):
-    """Per group, the sums of the trimmed and winsorized means as SciPy defines them.
-
-    ``k = ⌊n·trim⌋`` orders are cut from each end of the group's sorted values
-    (``scipy.stats.trim_mean``), or replaced by the nearest value kept
-    (``scipy.stats.mstats.winsorize``): ties at a cut are split by rank, so 80 orders at
-    one price keep exactly n − 2k of them. ``n·trim`` is computed in double precision, as
-    SciPy does, so both agree on every n. A rank within the group is a window, on every
-    engine.
-    """
-    group = list(keys) or None
-    ranked = f.mutate(
-        _r=ibis.row_number().over(ibis.window(group_by=group, order_by=f.value)),
-        # a DOUBLE literal: SQL reads 0.29 as an exact DECIMAL, and n·0.29 then floors
-        # differently from SciPy's int(0.29 * n) in binary floating point
-        _k=(f.count().over(ibis.window(group_by=group)).cast("float64")
-            * ibis.literal(trim, "float64")).floor().cast("int64"),
-        _n=f.count().over(ibis.window(group_by=group)))
-    kept = (ranked._r >= ranked._k) & (ranked._r < ranked._n - ranked._k)
-    per = _group(ranked, keys).aggregate(
-        trimmed_sum=ranked.value.sum(where=kept), trimmed_n=ranked.count(where=kept),
-        _lo=ranked.value.max(where=ranked._r == ranked._k),
-        _hi=ranked.value.max(where=ranked._r == ranked._n - 1 - ranked._k),
-        _cut=ranked._k.max())
-    return per.mutate(winsor_sum=per.trimmed_sum + per._cut * (per._lo + per._hi)).drop(
-        "_lo", "_hi", "_cut")
-
-
 def kpi_stats(f, keys: Sequence[str], orders: type, customers: type,
               quantiles: Sequence[float], trim: float):
-    """Order, customer-unit and trimmed statistics per group, in one expression.
+    """Order statistics (with the quantiles and cut means of each group's sorted values)
+    and customer-unit statistics per group, in one expression.
 
-    The order facts are shared by the three aggregates. Returns the expression and the
+    The order facts are shared by the two aggregates. Returns the expression and the
     sorted quantile list its ``quantiles`` column follows.
     """
     keys = list(keys)
     qs = sorted(set(quantiles))
-    main = order_stats(f, keys, orders, qs)
+    main = order_stats(f, keys, orders, qs, trim)
     units = unit_stats(f, keys, customers)
     # Left join: a group of guest orders only has no known-customer units.
     out = (main.left_join(units, keys).drop(*(f"{k}_right" for k in keys)) if keys
            else main.cross_join(units))
-    if trim > 0:
-        trimmed = trimmed_stats(f, keys, trim)
-        out = out.join(trimmed, keys) if keys else out.cross_join(trimmed)
     return out, qs
 
 

@@ -57,7 +57,14 @@ def memory_limit_bytes(given: str | None = None, stored: str | None = None) -> i
 
 
 def apply(con, given: str | None = None, stored: str | None = None) -> int:
-    """Set the limit on a DuckDB connection; returns it in bytes."""
-    limit = memory_limit_bytes(given, stored)
+    """Set the limit on a DuckDB connection; returns it in bytes. A stored limit this
+    machine cannot take (a share below the minimum here) gives way to the default, so
+    the workspace still opens (and ``aovlab config`` can change it)."""
+    try:
+        limit = memory_limit_bytes(given, stored)
+    except DefinitionError:
+        if given is not None or os.environ.get(ENV) or stored is None:
+            raise
+        limit = memory_limit_bytes()
     con.execute(f"SET memory_limit = '{limit // 2 ** 20}MiB'")
     return limit

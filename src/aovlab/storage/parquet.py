@@ -54,6 +54,9 @@ def export_parquet(source: object, directory: str | Path, *, force: bool = False
     tmp.mkdir()
     catalog = getattr(source, "catalog", source)
     info = {"schema_version": schema.SCHEMA_VERSION, "partitioned_by": PARTITION_COLUMN,
+            # aovlab computed these columns (a pipeline's dataset may carry them unchecked)
+            "derived_columns": [f"{t.name}.{c.name}" for t in schema.TABLES.values()
+                                for c in t.columns if c.derived],
             "tables": {}}
     try:
         with catalog.cursor() as cur:
@@ -132,8 +135,12 @@ class ParquetCatalog(DuckDBCatalog):
         return tuple(schema.TABLES)  # views, or empty tables of the right shape
 
     def lacks(self, name: str) -> frozenset[str]:
-        """The columns of ``name`` its files do not have (read as NULL or a default)."""
-        return self._lacks.get(name, frozenset())
+        """The columns of ``name`` its files do not have (read as NULL or a default), and
+        its derived columns unless aovlab's export wrote them."""
+        trusted = set(self.info.get("derived_columns") or ())
+        return self._lacks.get(name, frozenset()) | frozenset(
+            c.name for c in schema.TABLES[name].columns
+            if c.derived and f"{name}.{c.name}" not in trusted)
 
     def close(self) -> None:
         self._con.close()

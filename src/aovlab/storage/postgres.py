@@ -17,12 +17,14 @@ from __future__ import annotations
 import io
 import re
 import threading
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .. import schema
 from ..errors import WorkspaceError
 
 DEFAULT_SCHEMA = "aovlab"
+#: The schema version whose exports carry the derived customer facts.
+_FACTS_VERSION = 5
 #: The table that records which aovlab schema version wrote the tables (absent for tables
 #: another pipeline wrote: they are read as the current version, their columns checked).
 META_TABLE = "_aovlab_schema"
@@ -41,7 +43,8 @@ def split_dsn(dsn: str) -> tuple[str, str]:
         parts = urlsplit(dsn)
         query = parse_qsl(parts.query, keep_blank_values=True)
         found = [v for k, v in query if k == "schema"]
-        rest = urlencode([(k, v) for k, v in query if k != "schema"])
+        # quote, not quote_plus: libpq reads %20 in options=-c%20…, not +
+        rest = urlencode([(k, v) for k, v in query if k != "schema"], quote_via=quote)
         conninfo, pg_schema = urlunsplit(parts._replace(query=rest)), (found or [None])[-1]
     else:
         words = dsn.split()
@@ -58,7 +61,12 @@ def split_dsn(dsn: str) -> tuple[str, str]:
 def shown_dsn(dsn: str) -> str:
     """``dsn`` with its password hidden, for messages and result metadata."""
     dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
-    return re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _psycopg():
@@ -77,7 +85,8 @@ def pg_connect(dsn: str):
     try:
         con = psycopg.connect(conninfo, autocommit=True, connect_timeout=15)
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        text = str(exc).strip()
+        first = text.splitlines()[-1] if text else type(exc).__name__
         raise WorkspaceError(f"cannot connect to PostgreSQL at {shown_dsn(dsn)}: {first}",
                              fix="check host, port, database, user and password (or "
                                  "PGPASSWORD), and that the server accepts connections"
@@ -134,14 +143,18 @@ class PostgresCatalog:
         if not self._con.execute(
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
                 "AND table_name = %s", (self.pg_schema, META_TABLE)).fetchone():
+            # a pipeline's tables or views: their derived columns are not trusted
+            self.written_by_aovlab = False
             return schema.SCHEMA_VERSION
-        v = int(self._con.execute(
-            f'SELECT max(schema_version) FROM "{self.pg_schema}"."{META_TABLE}"').fetchone()[0])
+        got = self._con.execute(
+            f'SELECT max(schema_version) FROM "{self.pg_schema}"."{META_TABLE}"').fetchone()[0]
+        v = int(got) if got is not None else schema.SCHEMA_VERSION
         if v != schema.SCHEMA_VERSION and v not in schema.UPGRADABLE:
             self._con.close()
             raise WorkspaceError(f"schema {self.pg_schema} was written by aovlab schema "
                                  f"version {v}; this aovlab reads {schema.SCHEMA_VERSION}",
                                  fix="export it again with this aovlab (--force)")
+        self.written_by_aovlab = v >= _FACTS_VERSION
         return v
 
     def tables(self) -> tuple[str, ...]:
@@ -187,7 +200,9 @@ def export_postgres(source: object, dsn: str, *, force: bool = False,
     con = pg_connect(dsn)  # autocommit: transaction() below is then a real BEGIN…COMMIT
     try:
         with con.transaction():
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{pg_schema}"')
+            if not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                               (pg_schema,)).fetchone():
+                con.execute(f'CREATE SCHEMA "{pg_schema}"')  # needs CREATE on the database
             have = {r[0] for r in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                 (pg_schema,)).fetchall()}
@@ -196,8 +211,8 @@ def export_postgres(source: object, dsn: str, *, force: bool = False,
                 raise WorkspaceError(
                     f"PostgreSQL schema {pg_schema!r} already holds {', '.join(ours)}",
                     fix="pass --force to replace them, or another schema (?schema=NAME)")
-            for name in ours:
-                con.execute(f'DROP TABLE "{pg_schema}"."{name}" CASCADE')
+            for name in ours:  # not CASCADE: a user's view over a table makes this fail
+                con.execute(f'DROP TABLE "{pg_schema}"."{name}"')
             con.execute(f'CREATE TABLE "{pg_schema}"."{META_TABLE}" '
                         "(schema_version integer NOT NULL, written_at timestamptz NOT NULL)")
             con.execute(f'INSERT INTO "{pg_schema}"."{META_TABLE}" VALUES (%s, now())',
@@ -226,9 +241,10 @@ def export_postgres(source: object, dsn: str, *, force: bool = False,
                     con.execute(f'ANALYZE "{pg_schema}"."{name}"')  # plans need counts
     except psycopg.Error as exc:
         raise WorkspaceError(f"writing to PostgreSQL at {shown_dsn(dsn)} failed: "
-                             f"{str(exc).strip().splitlines()[0]}",
-                             fix="nothing was written; check the user may create tables "
-                                 f"in schema {pg_schema}") from exc
+                             f"{_first_line(exc)}",
+                             fix=f"nothing was written; check that the user may create "
+                                 f"tables in schema {pg_schema}, and that no view depends "
+                                 "on the tables --force replaces") from exc
     finally:
         con.close()
     return out

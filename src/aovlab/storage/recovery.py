@@ -29,6 +29,7 @@ import duckdb
 
 from .. import schema
 from ..errors import WorkspaceError
+from . import facts
 
 MARKER = "import_in_progress"
 
@@ -127,6 +128,9 @@ def undo(con: duckdb.DuckDBPyConnection, marker: Marker, path: str) -> None:
         for t in schema.TABLES:
             if now[t] > marker.before.get(t, 0):
                 con.execute(f"DELETE FROM {t} WHERE rowid >= ?", [marker.first_new_rowid(t)])
+        # An import also moves stored orders' positions when it brings older ones: the
+        # facts are computed again from what is left, so none keeps a half-done change.
+        facts.refresh_all(con)
         end(con)
         con.execute("COMMIT")
     except BaseException:

@@ -250,11 +250,23 @@ def validate(con: duckdb.DuckDBPyConnection, staged: list[str]) -> None:
     for name in in_schema_order(staged):
         table = schema.TABLES[name]
         stage = f"stage_{name}"
-        _check_required(con, table, stage)
+        # One scan counts every row rule (and the required columns); only a rule that some
+        # row breaks is searched again for its first row. A scan per rule cost 30 passes
+        # over 100M staged lines.
+        rules = [r for r in table.rules if not isinstance(r, schema.References)]
+        required = [c.name for c in table.columns if not c.nullable]
+        flags = [f"bool_or({c} IS NULL)" for c in required] + [
+            f"coalesce(bool_or({r.violation(r.column)}), false)" for r in rules]
+        broken = con.execute(f"SELECT {', '.join(flags)} FROM {stage}").fetchone()
+        if any(broken[:len(required)]):
+            _check_required(con, table, stage)
         _check_key(con, table, stage)
-        for rule in table.rules:
+        broken_rules = dict(zip(map(id, rules), broken[len(required):], strict=True))
+        for rule in table.rules:  # in declaration order, as the first fault is said
             if isinstance(rule, schema.References):
                 _check_reference(con, rule, stage, staged)
+                continue
+            if not broken_rules[id(rule)]:
                 continue
             bad = _first(con, stage, rule.violation(rule.column), rule.column)
             if bad:
