@@ -134,6 +134,19 @@ def test_a_pipelines_views_are_read_and_checked_in_the_server(srv):
         assert int(h["orders"].sum()) == 3
 
 
+def test_a_column_of_the_wrong_type_is_said_not_a_bug(srv):
+    _sql(srv, "DROP SCHEMA IF EXISTS typo CASCADE", "CREATE SCHEMA typo",
+         "CREATE VIEW typo.orders AS SELECT 'shop'::text AS source, '1'::text AS order_id, "
+         "now() AS created_at, current_date AS order_date, 'EUR'::text AS currency, "
+         "'abc'::text AS gross_sales, 10.0::float8 AS total, 'placed'::text AS status")
+    with PostgresCatalog(srv.dsn(schema="typo")) as cat:
+        with pytest.raises(EngineError, match='PostgreSQL refused the query.*"abc"'):
+            aovlab.kpis(cat)
+        with pytest.raises(EngineError, match="could not run.*abc") as err:
+            check_tables(cat)
+        assert "canonical types" in err.value.fix
+
+
 def test_refusals_name_the_problem(srv):
     _sql(srv, "DROP SCHEMA IF EXISTS half CASCADE", "CREATE SCHEMA half",
          "CREATE TABLE half.orders (source text, order_id text)")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import schema
+from ..errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,18 @@ def _checks(target: SqlTarget) -> list[dict]:
         k = _key(schema.TABLES[table], text)
         # one row: the failing rows' count beside the first failing row (by key) — the
         # same statement in the three dialects, and a top-1 sort rather than a full one
-        row = target.first_row(
-            f"SELECT count(*) OVER () AS n, k, v FROM (SELECT {k} AS k, "
-            f"CAST({column or 'NULL'} AS {text}) AS v FROM {rel} WHERE {where}) f "
-            "ORDER BY k LIMIT 1")
+        query = (f"SELECT count(*) OVER () AS n, k, v FROM (SELECT {k} AS k, "
+                 f"CAST({column or 'NULL'} AS {text}) AS v FROM {rel} WHERE {where}) f "
+                 "ORDER BY k LIMIT 1")
+        try:
+            row = target.first_row(query)
+        except Exception as exc:  # the engine's own error: a column of the wrong type
+            text_ = str(exc).strip()
+            raise EngineError(
+                f"the check {check!r} of {table}.{column} could not run: "
+                f"{text_.splitlines()[0] if text_ else type(exc).__name__}",
+                fix=f"give the {table} table's columns their canonical types (docs/data-model.md), "
+                    "e.g. cast a text column to a number in the view") from exc
         n, example, value = row if row is not None else (0, None, None)
         out.append({"table": table, "check": check, "column": column,
                     "rows_failing": int(n), "example_key": example, "example_value": value,
