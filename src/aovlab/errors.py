@@ -87,6 +87,13 @@ class ModelError(AovlabError):
     """A model's input is unusable, or its fit does not converge."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an engine's or driver's error, for a message (its name if the
+    error says nothing)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Is ``exc`` Ctrl-C arriving inside a DuckDB query?
 

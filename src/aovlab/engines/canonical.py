@@ -32,12 +32,6 @@ def default_value(sql_default: str) -> object:
         return float(text)
 
 
-def missing_required(table: schema.Table, have) -> list[str]:
-    """The required columns of ``table`` that ``have`` (column names) lacks."""
-    return [c.name for c in table.columns
-            if c.name not in have and not c.nullable and c.default is None]
-
-
 def canonical(t, table: schema.Table):
     """``t`` (an Ibis table) with exactly ``table``'s columns, in order and type."""
     have = set(t.columns)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import schema
-from ..errors import EngineError
+from ..errors import EngineError, first_line
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,8 @@ def _checks(target: SqlTarget) -> list[dict]:
         try:
             row = target.first_row(query)
         except Exception as exc:  # the engine's own error: a column of the wrong type
-            text_ = str(exc).strip()
             raise EngineError(
-                f"the check {check!r} of {table}.{column} could not run: "
-                f"{text_.splitlines()[0] if text_ else type(exc).__name__}",
+                f"the check {check!r} of {table}.{column} could not run: {first_line(exc)}",
                 fix=f"give the {table} table's columns their canonical types (docs/data-model.md), "
                     "e.g. cast a text column to a number in the view") from exc
         n, example, value = row if row is not None else (0, None, None)

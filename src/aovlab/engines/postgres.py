@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import ibis
 
 from .. import schema
-from ..errors import EngineError
+from ..errors import EngineError, first_line
 from ..storage.postgres import PG_TYPES
 from .canonical import canonical, ibis_type
 
@@ -90,9 +90,8 @@ def _said():
     try:
         yield
     except psycopg.Error as exc:
-        text = str(exc).strip()
         raise EngineError(
-            f"PostgreSQL refused the query: {text.splitlines()[0] if text else exc!r}",
+            f"PostgreSQL refused the query: {first_line(exc)}",
             fix="check the user's permissions and the tables' types; a group of tens of "
                 "millions of orders is too large for one array there: group by a period "
                 "(--period month) or narrow the selection") from exc

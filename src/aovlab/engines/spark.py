@@ -19,9 +19,9 @@ from pathlib import Path
 import ibis
 
 from .. import schema
-from ..errors import EngineError, log_folder
+from ..errors import EngineError, first_line, log_folder
 from ..storage.catalog import Catalog
-from .canonical import canonical, missing_required
+from .canonical import canonical
 
 _SESSION = None
 #: Spark's own log4j 2 settings: errors only, on standard error.
@@ -131,10 +131,10 @@ class SparkEngine:
             except Exception as exc:  # AnalysisException: no such table, no access, ...
                 raise EngineError(
                     f"Spark cannot read {mapped[name]} (the {name} table): "
-                    f"{str(exc).strip().splitlines()[0]}",
+                    f"{first_line(exc)}",
                     fix="name a table the session's catalog holds (db.table), or a path "
                         "table such as parquet.`/data/orders`") from exc
-            missing = missing_required(schema.TABLES[name], df.columns)
+            missing = schema.TABLES[name].missing_required(df.columns)
             if missing:
                 raise EngineError(f"{mapped[name]} (the {name} table) lacks the column(s) "
                                   f"{', '.join(missing)}",

@@ -123,6 +123,12 @@ class Table:
                 return c
         raise KeyError(name)
 
+    def missing_required(self, have) -> list[str]:
+        """The columns a row of this table must have (not nullable, no default) that
+        ``have`` (column names: a pipeline's files, view or table) lacks."""
+        return [c.name for c in self.columns
+                if c.name not in have and not c.nullable and c.default is None]
+
     def ddl(self) -> str:
         cols = []
         for c in self.columns:

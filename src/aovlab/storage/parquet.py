@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from .. import schema
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, first_line
 from . import memory
 from .catalog import DuckDBCatalog
 
@@ -108,10 +108,9 @@ class ParquetCatalog(DuckDBCatalog):
             except duckdb.Error as exc:
                 raise WorkspaceError(
                     f"the {name} files of {self.parquet_dir} cannot be read: "
-                    f"{str(exc).splitlines()[0]}",
+                    f"{first_line(exc)}",
                     fix="write them again (aovlab export --parquet), as Parquet files") from exc
-            missing = [c.name for c in table.columns if c.name not in have and not c.nullable
-                       and c.default is None]
+            missing = table.missing_required(have)
             if missing:
                 raise WorkspaceError(
                     f"the {name} files of {self.parquet_dir} lack the column(s) "

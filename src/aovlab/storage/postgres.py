@@ -20,7 +20,7 @@ import threading
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .. import schema
-from ..errors import WorkspaceError
+from ..errors import WorkspaceError, first_line
 
 DEFAULT_SCHEMA = "aovlab"
 #: The schema version whose exports carry the derived customer facts.
@@ -62,11 +62,6 @@ def shown_dsn(dsn: str) -> str:
     """``dsn`` with its password hidden, for messages and result metadata."""
     dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
     return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _psycopg():
@@ -120,8 +115,7 @@ class PostgresCatalog:
                 "--postgres DSN, or name the schema that holds them (?schema=NAME)")
         self.version = self._version()
         for name, cols in self.columns.items():
-            missing = [c.name for c in schema.TABLES[name].columns  # (engines/canonical.py)
-                       if c.name not in cols and not c.nullable and c.default is None]
+            missing = schema.TABLES[name].missing_required(cols)
             if missing:
                 self._con.close()
                 raise WorkspaceError(
@@ -241,7 +235,7 @@ def export_postgres(source: object, dsn: str, *, force: bool = False,
                     con.execute(f'ANALYZE "{pg_schema}"."{name}"')  # plans need counts
     except psycopg.Error as exc:
         raise WorkspaceError(f"writing to PostgreSQL at {shown_dsn(dsn)} failed: "
-                             f"{_first_line(exc)}",
+                             f"{first_line(exc)}",
                              fix=f"nothing was written; check that the user may create "
                                  f"tables in schema {pg_schema}, and that no view depends "
                                  "on the tables --force replaces") from exc
